@@ -1,0 +1,14 @@
+# The README's two commands, and a few helpers. Everything real lives in scripts/.
+.PHONY: run test stop draft-migration
+
+run:  ## migrate and serve on :8000 (a project-local PostgreSQL when FASTQUEUE_DATABASE_URL is unset)
+	scripts/run.sh
+
+test:  ## every test: pytest and pgTAP against a throwaway PostgreSQL
+	scripts/test.sh $(ARGS)
+
+stop:  ## stop the project-local PostgreSQL if something left it running
+	scripts/pg-cluster.sh stop .fastqueue/pgdata
+
+draft-migration:  ## print the SQL that turns the migrated schema into db/schema.sql, for review
+	scripts/draft-migration.sh

@@ -1,0 +1,63 @@
+"""The `fastqueue` command: server, worker, db-migrate."""
+
+import argparse
+import logging
+import sys
+
+from app.settings import get_settings
+
+
+def _server(_: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:app",
+        host=settings.server_host,
+        port=settings.server_port,
+        workers=settings.server_num_workers,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
+def _worker(_: argparse.Namespace) -> int:
+    from app.worker import run_worker
+
+    run_worker(get_settings())
+    return 0
+
+
+def _db_migrate(_: argparse.Namespace) -> int:
+    from app.migrate import MigrationError, migrate
+
+    try:
+        migrate(get_settings().conninfo)
+    except MigrationError as exc:
+        print(f"db-migrate: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fastqueue", description="A pub/sub message queue in PostgreSQL.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("server", help="serve the HTTP API (FASTQUEUE_SERVER_HOST/PORT/NUM_WORKERS)").set_defaults(
+        run=_server
+    )
+    commands.add_parser("worker", help="run fastqueue.cleanup() every FASTQUEUE_QUEUE_CLEANUP_INTERVAL_SECONDS").set_defaults(
+        run=_worker
+    )
+    commands.add_parser("db-migrate", help="apply pending migrations and the SQL API; schedule cleanup").set_defaults(
+        run=_db_migrate
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=get_settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""Where the SQL lives: db/ in a checkout, app/db/ inside an installed wheel."""
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def sql_root() -> Path:
+    for candidate in (_PACKAGE / "db", _PACKAGE.parent / "db"):
+        if (candidate / "migrations").is_dir():
+            return candidate
+    raise FileNotFoundError("fastqueue's SQL files (db/migrations, db/functions) are missing from this install")
+
+
+def migration_files() -> list[Path]:
+    """Versioned migrations, NNNN_description.sql, in the order they apply."""
+    return sorted((sql_root() / "migrations").glob("[0-9][0-9][0-9][0-9]_*.sql"))
+
+
+def function_files() -> list[Path]:
+    """The SQL API: one CREATE OR REPLACE FUNCTION file each, re-applied on every migrate."""
+    return sorted((sql_root() / "functions").glob("*.sql"))

@@ -1,0 +1,16 @@
+create or replace function fastqueue._filters_match(filters jsonb, attributes jsonb)
+returns boolean
+language sql
+immutable
+parallel safe
+as $$
+    -- No filter takes everything; otherwise every filtered key must be present with an allowed value.
+    select filters is null
+        or not exists (
+            select
+              from jsonb_each(filters) as f (key, allowed)
+             where not coalesce(f.allowed @> jsonb_build_array(attributes -> f.key), false))
+$$;
+
+comment on function fastqueue._filters_match(jsonb, jsonb) is
+'Internal: whether a message with these attributes passes a queue''s message_filters ({"key": ["allowed", ...]}): null filters pass everything; otherwise every key must be present with one of its allowed values.';

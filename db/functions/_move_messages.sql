@@ -1,0 +1,23 @@
+create or replace function fastqueue._move_messages(message_ids uuid[], destination_queue_id text)
+returns bigint
+language sql
+as $$
+    -- Moved messages start over in their new queue: no deliveries yet, that queue's retention and
+    -- delivery delay. created_at is kept: it is when the message was published.
+    with moved as (
+        update fastqueue.messages m
+           set queue_id = d.id,
+               delivery_attempts = 0,
+               expired_at = now() + d.message_retention_seconds * interval '1 second',
+               scheduled_at = now() + coalesce(d.delivery_delay_seconds, 0) * interval '1 second',
+               updated_at = now()
+          from fastqueue.queues d
+         where d.id = _move_messages.destination_queue_id
+           and m.id = any (_move_messages.message_ids)
+        returning 1
+    )
+    select count(*) from moved
+$$;
+
+comment on function fastqueue._move_messages(uuid[], text) is
+'Internal: moves these messages into the destination queue as if newly published there (delivery_attempts 0, its retention and delay; created_at kept). Returns how many moved. Used by redrive_queue and cleanup.';

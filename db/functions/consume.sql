@@ -1,0 +1,40 @@
+create or replace function fastqueue.consume(queue_id text, max_messages integer default 10)
+returns setof fastqueue.messages
+language plpgsql
+as $$
+declare
+    v_queue fastqueue.queues := fastqueue._queue(consume.queue_id);
+begin
+    perform fastqueue._require_between('max_messages', consume.max_messages, 1, 1000);
+    -- Lease: the oldest available messages, skipping rows another consumer is leasing this very
+    -- moment; each lease counts a delivery and hides the message until its ack deadline.
+    return query
+        with candidates as (
+            select m.id, m.scheduled_at
+              from fastqueue.messages m
+             where m.queue_id = v_queue.id
+               and m.scheduled_at <= now()
+               and m.expired_at > now()
+               and m.delivery_attempts < fastqueue._delivery_limit(v_queue)
+             order by m.scheduled_at
+             limit consume.max_messages
+               for update skip locked
+        ),
+        leased as (
+            update fastqueue.messages m
+               set delivery_attempts = m.delivery_attempts + 1,
+                   scheduled_at = now() + v_queue.ack_deadline_seconds * interval '1 second',
+                   updated_at = now()
+              from candidates c
+             where m.queue_id = v_queue.id
+               and m.id = c.id
+            returning m as message, c.scheduled_at as available_since
+        )
+        select (l.message).* from leased l order by l.available_since;
+end;
+$$;
+
+comment on function fastqueue.consume(text, integer) is
+'Leases up to max_messages (1..1000, default 10) available messages of a queue, oldest scheduled first, and returns them. Each lease adds 1 to delivery_attempts and hides the message for the queue''s ack_deadline_seconds: ack() it when done, nack() it to retry now, or it comes back by itself after the deadline. Concurrent consumers never get the same message within a lease (FOR UPDATE SKIP LOCKED). Never returns expired messages, nor, on a queue with a dead queue, messages already delivered message_max_deliveries times.
+Errors: P0002 "Queue not found"; 22023 when max_messages is out of range.
+Example: select id, data, delivery_attempts from fastqueue.consume(''all-events'', 10);';

@@ -1,0 +1,57 @@
+create or replace function fastqueue.create_queue(
+    id text,
+    topic_id text,
+    ack_deadline_seconds integer,
+    message_retention_seconds integer,
+    message_filters jsonb default null,
+    dead_queue_id text default null,
+    message_max_deliveries integer default null,
+    delivery_delay_seconds integer default null
+)
+returns fastqueue.queues
+language plpgsql
+as $$
+declare
+    v_queue fastqueue.queues;
+    v_constraint text;
+    v_column text;
+begin
+    if create_queue.topic_id is not null then
+        perform fastqueue._topic(create_queue.topic_id);
+    end if;
+    if create_queue.dead_queue_id is not null and create_queue.dead_queue_id is distinct from create_queue.id then
+        perform fastqueue._queue(create_queue.dead_queue_id);
+    end if;
+
+    insert into fastqueue.queues (
+        id, topic_id, ack_deadline_seconds, message_retention_seconds, message_filters,
+        dead_queue_id, message_max_deliveries, delivery_delay_seconds)
+    values (
+        create_queue.id, create_queue.topic_id, create_queue.ack_deadline_seconds,
+        create_queue.message_retention_seconds, nullif(create_queue.message_filters, 'null'::jsonb),
+        create_queue.dead_queue_id, create_queue.message_max_deliveries, create_queue.delivery_delay_seconds)
+    returning * into v_queue;
+    return v_queue;
+exception
+    when unique_violation then
+        raise exception using errcode = 'unique_violation', message = 'This queue already exists',
+            detail = format('A queue with id %L exists already.', create_queue.id);
+    when not_null_violation then
+        get stacked diagnostics v_column = column_name;
+        raise exception using errcode = 'invalid_parameter_value', message = format('%s is required', v_column);
+    when check_violation then
+        get stacked diagnostics v_constraint = constraint_name;
+        raise exception using errcode = 'invalid_parameter_value',
+            message = fastqueue._constraint_message(v_constraint);
+end;
+$$;
+
+comment on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer) is
+'Creates a queue, subscribed to topic_id (or to nothing when topic_id is null).
+ack_deadline_seconds 1..600: how long a consumed message stays leased before it is delivered again.
+message_retention_seconds 600..1209600: how long a message lives before it expires undelivered.
+message_filters: null, or {"attribute": ["allowed", "values"], ...}; a message is copied here only if it has every key with an allowed value.
+dead_queue_id with message_max_deliveries 1..1000 (together or not at all): after that many deliveries an unacked message moves to the dead queue.
+delivery_delay_seconds 1..900 or null: new messages become available only after this delay.
+Errors: P0002 "Topic not found" / "Queue not found" (dead queue); 23505 "This queue already exists"; 22023 when a value breaks a rule (the message says which and the allowed range).
+Example: select * from fastqueue.create_queue(''all-events'', ''events'', ack_deadline_seconds => 30, message_retention_seconds => 1209600);';

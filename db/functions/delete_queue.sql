@@ -1,0 +1,21 @@
+create or replace function fastqueue.delete_queue(id text)
+returns fastqueue.queues
+language plpgsql
+as $$
+declare
+    v_queue fastqueue.queues;
+begin
+    -- Its messages go with it (ON DELETE CASCADE); queues that used it as their dead queue are
+    -- detached by the trigger queues_detach_dead_queue.
+    delete from fastqueue.queues q where q.id = delete_queue.id returning * into v_queue;
+    if not found then
+        perform fastqueue._queue(delete_queue.id);  -- raises "Queue not found"
+    end if;
+    return v_queue;
+end;
+$$;
+
+comment on function fastqueue.delete_queue(text) is
+'Deletes a queue with all its messages and returns it. Queues that used it as their dead queue lose dead_queue_id and message_max_deliveries.
+Errors: P0002 "Queue not found".
+Example: select * from fastqueue.delete_queue(''all-events'');';

@@ -1,0 +1,12 @@
+create or replace function fastqueue.get_topic(id text)
+returns fastqueue.topics
+language sql
+stable
+as $$
+    select fastqueue._topic(get_topic.id)
+$$;
+
+comment on function fastqueue.get_topic(text) is
+'Returns the topic with this id.
+Errors: P0002 "Topic not found".
+Example: select * from fastqueue.get_topic(''events'');';

@@ -1,0 +1,20 @@
+create or replace function fastqueue.list_queues("offset" integer default 0, "limit" integer default 10)
+returns setof fastqueue.queues
+language plpgsql
+stable
+as $$
+begin
+    perform fastqueue._require_between('offset', list_queues."offset", 0, 2147483647);
+    perform fastqueue._require_between('limit', list_queues."limit", 1, 1000);
+    return query
+        select * from fastqueue.queues q
+         order by q.id
+        offset list_queues."offset" limit list_queues."limit";
+end;
+$$;
+
+comment on function fastqueue.list_queues(integer, integer) is
+'Lists queues ordered by id, one page at a time.
+offset: queues to skip (0 or more); limit: page size, 1 to 1000 (default 10).
+Errors: 22023 when offset or limit is out of range.
+Example: select id, topic_id from fastqueue.list_queues("limit" => 100);';

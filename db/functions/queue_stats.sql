@@ -1,0 +1,26 @@
+create or replace function fastqueue.queue_stats(id text)
+returns fastqueue.queue_statistics
+language plpgsql
+stable
+as $$
+declare
+    v_queue fastqueue.queues := fastqueue._queue(queue_stats.id);
+    v_stats fastqueue.queue_statistics;
+begin
+    -- The same "available" test as consume(): what a consumer could lease right now.
+    select count(*),
+           coalesce(extract(epoch from now() - min(m.created_at))::integer, 0)
+      into v_stats.num_undelivered_messages, v_stats.oldest_unacked_message_age_seconds
+      from fastqueue.messages m
+     where m.queue_id = v_queue.id
+       and m.scheduled_at <= now()
+       and m.expired_at > now()
+       and m.delivery_attempts < fastqueue._delivery_limit(v_queue);
+    return v_stats;
+end;
+$$;
+
+comment on function fastqueue.queue_stats(text) is
+'Counts the messages a consumer could lease now (not leased, not delayed, not expired, not past the delivery limit): num_undelivered_messages, and the age in seconds of the oldest of them (0 when there are none).
+Errors: P0002 "Queue not found".
+Example: select * from fastqueue.queue_stats(''all-events'');';

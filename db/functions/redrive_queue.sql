@@ -1,0 +1,30 @@
+create or replace function fastqueue.redrive_queue(id text, destination_queue_id text)
+returns bigint
+language plpgsql
+as $$
+declare
+    v_queue fastqueue.queues := fastqueue._queue(redrive_queue.id);
+    v_destination fastqueue.queues := fastqueue._queue(redrive_queue.destination_queue_id);
+begin
+    if v_destination.id = v_queue.id then
+        raise exception using errcode = 'invalid_parameter_value',
+            message = 'destination_queue_id must name another queue, not the queue being redriven';
+    end if;
+    -- Only available messages move: leased ones stay with their consumer, delayed ones keep waiting,
+    -- and ones past their delivery limit are on their way to the dead queue.
+    return fastqueue._move_messages(
+        array(select m.id
+                from fastqueue.messages m
+               where m.queue_id = v_queue.id
+                 and m.scheduled_at <= now()
+                 and m.expired_at > now()
+                 and m.delivery_attempts < fastqueue._delivery_limit(v_queue)
+                 for update skip locked),
+        v_destination.id);
+end;
+$$;
+
+comment on function fastqueue.redrive_queue(text, text) is
+'Moves the available messages of a queue (typically a dead queue) to destination_queue_id, reset as if newly published there: delivery_attempts 0, the destination''s retention and delivery delay. Leased, delayed and expired messages stay. Returns how many moved.
+Errors: P0002 "Queue not found"; 22023 when the destination is the queue itself.
+Example: select fastqueue.redrive_queue(''all-events-dead'', ''all-events'');';

@@ -1,0 +1,56 @@
+create or replace function fastqueue.update_queue(
+    id text,
+    topic_id text,
+    ack_deadline_seconds integer,
+    message_retention_seconds integer,
+    message_filters jsonb default null,
+    dead_queue_id text default null,
+    message_max_deliveries integer default null,
+    delivery_delay_seconds integer default null
+)
+returns fastqueue.queues
+language plpgsql
+as $$
+declare
+    v_queue fastqueue.queues;
+    v_constraint text;
+    v_column text;
+begin
+    perform fastqueue._queue(update_queue.id);
+    if update_queue.topic_id is not null then
+        perform fastqueue._topic(update_queue.topic_id);
+    end if;
+    if update_queue.dead_queue_id is not null and update_queue.dead_queue_id is distinct from update_queue.id then
+        perform fastqueue._queue(update_queue.dead_queue_id);
+    end if;
+
+    update fastqueue.queues q
+       set topic_id = update_queue.topic_id,
+           ack_deadline_seconds = update_queue.ack_deadline_seconds,
+           message_retention_seconds = update_queue.message_retention_seconds,
+           message_filters = nullif(update_queue.message_filters, 'null'::jsonb),
+           dead_queue_id = update_queue.dead_queue_id,
+           message_max_deliveries = update_queue.message_max_deliveries,
+           delivery_delay_seconds = update_queue.delivery_delay_seconds,
+           updated_at = now()
+     where q.id = update_queue.id
+    returning * into v_queue;
+    if not found then
+        perform fastqueue._queue(update_queue.id);  -- deleted meanwhile: "Queue not found"
+    end if;
+    return v_queue;
+exception
+    when not_null_violation then
+        get stacked diagnostics v_column = column_name;
+        raise exception using errcode = 'invalid_parameter_value', message = format('%s is required', v_column);
+    when check_violation then
+        get stacked diagnostics v_constraint = constraint_name;
+        raise exception using errcode = 'invalid_parameter_value',
+            message = fastqueue._constraint_message(v_constraint);
+end;
+$$;
+
+comment on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer) is
+'Replaces every setting of a queue (same parameters and rules as create_queue); created_at is kept, updated_at set. Messages already queued keep their expiry and schedule.
+Errors: P0002 "Queue not found" (the queue or its dead queue) / "Topic not found"; 22023 when a value breaks a rule.
+Example: select * from fastqueue.update_queue(''all-events'', ''events'', ack_deadline_seconds => 60, message_retention_seconds => 86400);';

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, starts a throwaway PostgreSQL with pg_cron
+# preloaded, runs pytest (arguments are passed on) and the pgTAP suite with pg_prove, stops the
+# cluster, and exits non-zero if either failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+
+bindir="${FASTQUEUE_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
+workdir="$(mktemp -d /tmp/fastqueue-test.XXXXXX)"
+chmod 755 "$workdir"
+port="$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+cleanup() {
+    scripts/pg-cluster.sh stop "$workdir/pgdata" || true
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+scripts/pg-cluster.sh start "$workdir/pgdata" "$port" fastqueue --throwaway
+export FASTQUEUE_TEST_ADMIN_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+export FASTQUEUE_TEST_CRON_DATABASE="fastqueue"
+export FASTQUEUE_TEST_OUTPUT="${FASTQUEUE_TEST_OUTPUT:-$PWD/test-output}"
+mkdir -p "$FASTQUEUE_TEST_OUTPUT"
+
+status=0
+echo "== pytest"
+.venv/bin/python -m pytest "$@" || status=$?
+
+echo "== pgTAP (pg_prove)"
+psql=("$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1)
+"${psql[@]}" -d postgres -c "create database fastqueue_pgtap"
+FASTQUEUE_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/fastqueue_pgtap" .venv/bin/fastqueue db-migrate >/dev/null
+"${psql[@]}" -d fastqueue_pgtap -c "create extension if not exists pgtap"
+pg_prove -h 127.0.0.1 -p "$port" -U postgres -d fastqueue_pgtap --ext .sql -r db/tests || status=$?
+
+exit $status
