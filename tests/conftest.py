@@ -1,0 +1,84 @@
+"""Shared fixtures: a real PostgreSQL (the cluster `make test` starts), one migrated template
+database per session, and a fresh copy of it per test that asks for `database_url`."""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from app.migrate import migrate
+
+ADMIN_URL = os.environ.get("FASTQUEUE_TEST_ADMIN_URL", "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not ADMIN_URL:
+        raise pytest.UsageError(
+            "FASTQUEUE_TEST_ADMIN_URL is not set: run the tests with `make test`, which starts a throwaway PostgreSQL"
+        )
+
+
+def database_url_for(name: str) -> str:
+    """The admin URL with another database name."""
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def create_database(name: str, template: str | None = None) -> str:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        statement = sql.SQL("create database {}").format(sql.Identifier(name))
+        if template:
+            statement += sql.SQL(" template {}").format(sql.Identifier(template))
+        conn.execute(statement)
+    return database_url_for(name)
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> str:
+    return ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def template_database() -> Iterator[str]:
+    """A database migrated once per session; tests get copies of it."""
+    name = unique_name("fq_template")
+    url = create_database(name)
+    migrate(url, echo=lambda _: None)
+    yield name
+    drop_database(name)
+
+
+@pytest.fixture
+def database_url(template_database: str) -> Iterator[str]:
+    """A migrated database of this test's own."""
+    name = unique_name("fq_test")
+    url = create_database(name, template=template_database)
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture
+def empty_database_url() -> Iterator[str]:
+    """An empty database, not migrated."""
+    name = unique_name("fq_empty")
+    url = create_database(name)
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to this test's migrated database."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        yield connection
