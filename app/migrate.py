@@ -20,7 +20,7 @@ CLEANUP_JOB_NAME = "fastqueue-cleanup"
 CLEANUP_SCHEDULE = "* * * * *"
 CLEANUP_COMMAND = "select fastqueue.cleanup()"
 
-_BOOKKEEPING = """
+BOOKKEEPING_SQL = """
 create schema if not exists fastqueue;
 create table if not exists fastqueue.schema_migrations (
     version text primary key,
@@ -58,7 +58,7 @@ def migrate(conninfo: str, echo: Callable[[str], None] = print) -> MigrationRepo
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(%s)", (MIGRATE_LOCK_KEY,))
         try:
-            conn.execute(_BOOKKEEPING)
+            conn.execute(BOOKKEEPING_SQL)
             report.applied = _apply_migrations(conn, echo)
             report.functions = _apply_functions(conn)
             echo(f"functions: {report.functions} files applied")

@@ -1,0 +1,39 @@
+"""Every statement the gateway sends: one SQL API function call each, in named notation.
+
+Named notation (`name => value`) keeps working if a function ever gains parameters or reorders its
+optional ones. Integer arguments are cast so a Python int that psycopg sends as bigint still picks
+the `integer` signature. Values are always bound, never formatted into the SQL.
+"""
+
+CREATE_TOPIC = "select * from fastqueue.create_topic(id => %(id)s)"
+GET_TOPIC = "select * from fastqueue.get_topic(id => %(id)s)"
+LIST_TOPICS = 'select * from fastqueue.list_topics("offset" => %(offset)s::integer, "limit" => %(limit)s::integer)'
+DELETE_TOPIC = "select * from fastqueue.delete_topic(id => %(id)s)"
+PUBLISH = "select * from fastqueue.publish(topic_id => %(topic_id)s, data => %(data)s, attributes => %(attributes)s)"
+
+_QUEUE_SETTINGS = (
+    "topic_id => %(topic_id)s,"
+    " ack_deadline_seconds => %(ack_deadline_seconds)s::integer,"
+    " message_retention_seconds => %(message_retention_seconds)s::integer,"
+    " message_filters => %(message_filters)s,"
+    " dead_queue_id => %(dead_queue_id)s,"
+    " message_max_deliveries => %(message_max_deliveries)s::integer,"
+    " delivery_delay_seconds => %(delivery_delay_seconds)s::integer"
+)
+CREATE_QUEUE = f"select * from fastqueue.create_queue(id => %(id)s, {_QUEUE_SETTINGS})"
+UPDATE_QUEUE = f"select * from fastqueue.update_queue(id => %(id)s, {_QUEUE_SETTINGS})"
+GET_QUEUE = "select * from fastqueue.get_queue(id => %(id)s)"
+LIST_QUEUES = 'select * from fastqueue.list_queues("offset" => %(offset)s::integer, "limit" => %(limit)s::integer)'
+DELETE_QUEUE = "select * from fastqueue.delete_queue(id => %(id)s)"
+QUEUE_STATS = "select * from fastqueue.queue_stats(id => %(id)s)"
+PURGE_QUEUE = "select fastqueue.purge_queue(id => %(id)s) as purged"
+REDRIVE_QUEUE = (
+    "select fastqueue.redrive_queue(id => %(id)s, destination_queue_id => %(destination_queue_id)s) as moved"
+)
+
+CONSUME = "select * from fastqueue.consume(queue_id => %(queue_id)s, max_messages => %(max_messages)s::integer)"
+ACK = "select fastqueue.ack(message_id => %(message_id)s) as found"
+NACK = "select fastqueue.nack(message_id => %(message_id)s) as found"
+
+QUEUE_DEPTHS = "select queue_id, available_messages, total_messages from fastqueue.queue_depths()"
+HEALTH = "select 1 as ok"

@@ -1,0 +1,107 @@
+-- The declared schema of fastqueue: what all of db/migrations adds up to, written as one file.
+-- Change the schema here first, then run `make draft-migration` to draft the migration that
+-- gets a database there; tests/test_schema_drift.py fails while the two disagree.
+-- Functions are not here: they live in db/functions/ and are applied by both paths alike.
+create schema if not exists fastqueue;
+
+create table fastqueue.topics (
+    id text primary key,
+    created_at timestamptz not null default now(),
+    constraint topics_id_format check (id ~ '^[a-zA-Z0-9._-]+$' and char_length(id) <= 128)
+);
+comment on table fastqueue.topics is 'Named destinations for published messages; each message is copied to every queue subscribed to its topic.';
+comment on constraint topics_id_format on fastqueue.topics is
+    'id must be 1 to 128 characters, each a letter, a digit, ".", "_" or "-"';
+
+create table fastqueue.queues (
+    id text primary key,
+    topic_id text references fastqueue.topics (id) on delete set null,
+    ack_deadline_seconds integer not null,
+    message_retention_seconds integer not null,
+    message_filters jsonb,
+    -- No ON DELETE action: deleting a queue first detaches the queues that use it as their dead
+    -- queue, clearing message_max_deliveries with it (trigger queues_detach_dead_queue), so the
+    -- pair below stays whole.
+    dead_queue_id text references fastqueue.queues (id),
+    message_max_deliveries integer,
+    delivery_delay_seconds integer,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    constraint queues_id_format check (id ~ '^[a-zA-Z0-9._-]+$' and char_length(id) <= 128),
+    constraint queues_ack_deadline_seconds_range check (ack_deadline_seconds between 1 and 600),
+    constraint queues_message_retention_seconds_range check (message_retention_seconds between 600 and 1209600),
+    constraint queues_message_max_deliveries_range check (message_max_deliveries between 1 and 1000),
+    constraint queues_delivery_delay_seconds_range check (delivery_delay_seconds between 1 and 900),
+    constraint queues_dead_letter_pair check ((dead_queue_id is null) = (message_max_deliveries is null)),
+    constraint queues_dead_queue_not_itself check (dead_queue_id <> id),
+    constraint queues_message_filters_shape check (
+        message_filters is null
+        or (jsonb_typeof(message_filters) = 'object'
+            and not jsonb_path_exists(message_filters, 'strict $.* ? (@.type() != "array")')
+            and not jsonb_path_exists(message_filters, 'strict $.*[*] ? (@.type() != "string")'))
+    )
+);
+comment on table fastqueue.queues is 'Subscriptions: each queue receives a copy of the messages published to its topic that pass its filter.';
+comment on constraint queues_id_format on fastqueue.queues is
+    'id must be 1 to 128 characters, each a letter, a digit, ".", "_" or "-"';
+comment on constraint queues_ack_deadline_seconds_range on fastqueue.queues is
+    'ack_deadline_seconds must be between 1 and 600';
+comment on constraint queues_message_retention_seconds_range on fastqueue.queues is
+    'message_retention_seconds must be between 600 and 1209600 (14 days)';
+comment on constraint queues_message_max_deliveries_range on fastqueue.queues is
+    'message_max_deliveries must be between 1 and 1000';
+comment on constraint queues_delivery_delay_seconds_range on fastqueue.queues is
+    'delivery_delay_seconds must be null or between 1 and 900';
+comment on constraint queues_dead_letter_pair on fastqueue.queues is
+    'dead_queue_id and message_max_deliveries must be given together or not at all';
+comment on constraint queues_dead_queue_not_itself on fastqueue.queues is
+    'dead_queue_id must name another queue, not the queue itself';
+comment on constraint queues_message_filters_shape on fastqueue.queues is
+    'message_filters must be null or a JSON object mapping each attribute name to a list of allowed string values, e.g. {"event_name": ["created", "updated"]}';
+
+create index queues_topic_id_idx on fastqueue.queues (topic_id);
+create index queues_dead_queue_id_idx on fastqueue.queues (dead_queue_id);
+
+create table fastqueue.messages (
+    id uuid primary key default gen_random_uuid(),
+    queue_id text not null references fastqueue.queues (id) on delete cascade,
+    data jsonb not null,
+    attributes jsonb,
+    delivery_attempts integer not null default 0,
+    expired_at timestamptz not null,
+    scheduled_at timestamptz not null,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    constraint messages_data_object check (jsonb_typeof(data) = 'object'),
+    constraint messages_attributes_shape check (
+        attributes is null
+        or (jsonb_typeof(attributes) = 'object'
+            and not jsonb_path_exists(attributes, 'strict $.* ? (@.type() != "string")'))
+    ),
+    constraint messages_delivery_attempts_not_negative check (delivery_attempts >= 0)
+);
+comment on table fastqueue.messages is 'One row per message per queue. scheduled_at is when it can next be leased; a lease moves it ack_deadline_seconds ahead.';
+comment on column fastqueue.messages.scheduled_at is 'When the message can next be delivered: after its delivery delay, or when its current lease ends.';
+comment on column fastqueue.messages.expired_at is 'After this the message is never delivered; cleanup() deletes it.';
+comment on constraint messages_data_object on fastqueue.messages is 'data must be a JSON object';
+comment on constraint messages_attributes_shape on fastqueue.messages is
+    'attributes must be null or a JSON object whose values are all strings';
+
+-- consume: an index range scan over one queue's messages in the order they become available.
+create index messages_queue_id_scheduled_at_idx on fastqueue.messages (queue_id, scheduled_at);
+-- cleanup: expired messages of every queue, oldest first.
+create index messages_expired_at_idx on fastqueue.messages (expired_at);
+
+-- Result shapes of functions that return more than one value. Composite types rather than
+-- RETURNS TABLE, so a later migration can ALTER TYPE … ADD ATTRIBUTE without dropping the function.
+create type fastqueue.queue_statistics as (
+    num_undelivered_messages bigint,
+    oldest_unacked_message_age_seconds integer
+);
+comment on type fastqueue.queue_statistics is 'What queue_stats() returns.';
+
+create type fastqueue.cleanup_summary as (
+    expired_messages bigint,
+    dead_lettered_messages bigint
+);
+comment on type fastqueue.cleanup_summary is 'What cleanup() returns: how many messages it deleted and moved.';

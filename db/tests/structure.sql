@@ -1,0 +1,129 @@
+-- The shape of the SQL API: which functions exist, their positional signatures and result types
+-- (a contract other services code against, DESIGN.md), a COMMENT on each, and no overloads.
+begin;
+select plan(23);
+
+-- Internal helpers are listed too: functions_are compares the whole schema, so adding or
+-- dropping any function has to be a reviewed change of this list.
+select functions_are(
+    'fastqueue',
+    array[
+        -- the SQL API
+        'create_topic', 'get_topic', 'list_topics', 'delete_topic',
+        'create_queue', 'update_queue', 'get_queue', 'list_queues', 'delete_queue',
+        'queue_stats', 'purge_queue', 'redrive_queue',
+        'publish', 'consume', 'ack', 'nack', 'cleanup',
+        -- beyond DESIGN.md's table (more functions are welcome): read by /metrics
+        'queue_depths',
+        -- internal helpers
+        '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filters_match',
+        '_move_messages', '_queue', '_require_between', '_topic'
+    ],
+    'Schema fastqueue holds exactly the API functions and their internal helpers.'
+);
+
+select is_empty(
+    $$ select p.oid::regprocedure::text
+         from pg_catalog.pg_proc p
+        where p.pronamespace = 'fastqueue'::regnamespace
+          and obj_description(p.oid, 'pg_proc') is null $$,
+    'Every function in schema fastqueue has a COMMENT.'
+);
+
+select is_empty(
+    $$ select p.proname
+         from pg_catalog.pg_proc p
+        where p.pronamespace = 'fastqueue'::regnamespace
+        group by p.proname
+       having count(*) > 1 $$,
+    'No function name in schema fastqueue is overloaded.'
+);
+
+-- Positional signature, parameter names (named notation uses the HTTP field names), defaults and
+-- result type of each API function, as pg_get_function_arguments / pg_get_function_result print them.
+create temp table api_signature on commit drop as
+select p.proname::text as name,
+       pg_catalog.pg_get_function_arguments(p.oid) || ' -> ' || pg_catalog.pg_get_function_result(p.oid) as signature
+  from pg_catalog.pg_proc p
+ where p.pronamespace = 'fastqueue'::regnamespace;
+
+select is((select signature from api_signature where name = 'create_topic'),
+    'id text -> fastqueue.topics',
+    'create_topic(id) returns a topic.');
+select is((select signature from api_signature where name = 'get_topic'),
+    'id text -> fastqueue.topics',
+    'get_topic(id) returns a topic.');
+select is((select signature from api_signature where name = 'list_topics'),
+    '"offset" integer DEFAULT 0, "limit" integer DEFAULT 10 -> SETOF fastqueue.topics',
+    'list_topics(offset = 0, limit = 10) returns a set of topics.');
+select is((select signature from api_signature where name = 'delete_topic'),
+    'id text -> fastqueue.topics',
+    'delete_topic(id) returns the deleted topic.');
+select is((select signature from api_signature where name = 'create_queue'),
+    'id text, topic_id text, ack_deadline_seconds integer, message_retention_seconds integer, '
+    'message_filters jsonb DEFAULT NULL::jsonb, dead_queue_id text DEFAULT NULL::text, '
+    'message_max_deliveries integer DEFAULT NULL::integer, delivery_delay_seconds integer DEFAULT NULL::integer'
+    ' -> fastqueue.queues',
+    'create_queue keeps the positional signature of DESIGN.md and returns a queue.');
+select is((select signature from api_signature where name = 'update_queue'),
+    'id text, topic_id text, ack_deadline_seconds integer, message_retention_seconds integer, '
+    'message_filters jsonb DEFAULT NULL::jsonb, dead_queue_id text DEFAULT NULL::text, '
+    'message_max_deliveries integer DEFAULT NULL::integer, delivery_delay_seconds integer DEFAULT NULL::integer'
+    ' -> fastqueue.queues',
+    'update_queue has the same parameters as create_queue and returns a queue.');
+select is((select signature from api_signature where name = 'get_queue'),
+    'id text -> fastqueue.queues',
+    'get_queue(id) returns a queue.');
+select is((select signature from api_signature where name = 'list_queues'),
+    '"offset" integer DEFAULT 0, "limit" integer DEFAULT 10 -> SETOF fastqueue.queues',
+    'list_queues(offset = 0, limit = 10) returns a set of queues.');
+select is((select signature from api_signature where name = 'delete_queue'),
+    'id text -> fastqueue.queues',
+    'delete_queue(id) returns the deleted queue.');
+select is((select signature from api_signature where name = 'queue_stats'),
+    'id text -> fastqueue.queue_statistics',
+    'queue_stats(id) returns a queue_statistics row.');
+select is((select signature from api_signature where name = 'purge_queue'),
+    'id text -> bigint',
+    'purge_queue(id) returns a count.');
+select is((select signature from api_signature where name = 'redrive_queue'),
+    'id text, destination_queue_id text -> bigint',
+    'redrive_queue(id, destination_queue_id) returns a count.');
+select is((select signature from api_signature where name = 'publish'),
+    'topic_id text, data jsonb, attributes jsonb DEFAULT NULL::jsonb -> SETOF fastqueue.messages',
+    'publish(topic_id, data, attributes = null) returns a set of messages.');
+select is((select signature from api_signature where name = 'consume'),
+    'queue_id text, max_messages integer DEFAULT 10 -> SETOF fastqueue.messages',
+    'consume(queue_id, max_messages = 10) returns a set of messages.');
+select is((select signature from api_signature where name = 'ack'),
+    'message_id uuid -> boolean',
+    'ack(message_id) returns a boolean.');
+select is((select signature from api_signature where name = 'nack'),
+    'message_id uuid -> boolean',
+    'nack(message_id) returns a boolean.');
+select is((select signature from api_signature where name = 'cleanup'),
+    ' -> fastqueue.cleanup_summary',
+    'cleanup() takes no argument and returns a cleanup_summary row.');
+
+-- The composite result types, column by column.
+create temp table result_type_columns on commit drop as
+select t.typname::text as type_name,
+       string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' order by a.attnum) as columns
+  from pg_catalog.pg_type t
+  join pg_catalog.pg_attribute a on a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped
+ where t.typnamespace = 'fastqueue'::regnamespace
+ group by t.typname;
+
+-- DESIGN.md welcomes more columns after these two.
+select alike((select columns from result_type_columns where type_name = 'queue_statistics'),
+    'num_undelivered_messages bigint, oldest_unacked_message_age_seconds integer%',
+    'queue_statistics starts with num_undelivered_messages (bigint) and oldest_unacked_message_age_seconds (integer).');
+select is((select columns from result_type_columns where type_name = 'cleanup_summary'),
+    'expired_messages bigint, dead_lettered_messages bigint',
+    'cleanup_summary holds expired_messages and dead_lettered_messages.');
+
+select has_trigger('fastqueue', 'queues', 'queues_detach_dead_queue',
+    'Table queues has the trigger that detaches queues from a deleted dead queue.');
+
+select * from finish();
+rollback;
