@@ -8,7 +8,7 @@ test:  ## every test: pytest and pgTAP against a throwaway PostgreSQL
 	scripts/test.sh $(ARGS)
 
 stop:  ## stop the project-local PostgreSQL if something left it running
-	scripts/pg-cluster.sh stop .fastqueue/pgdata
+	scripts/pg-cluster.sh stop "$${FASTQUEUE_PGDATA:-.fastqueue/pgdata}"
 
 draft-migration:  ## print the SQL that turns the migrated schema into db/schema.sql, for review
 	scripts/draft-migration.sh

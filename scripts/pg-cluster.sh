@@ -12,12 +12,15 @@ set -euo pipefail
 
 bindir="${FASTQUEUE_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 
+# Runs a command as the cluster's owner, from /: the postgres user may not be allowed into the
+# caller's folder (a checkout under /root, say).
 as_owner() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 start() {
-    local datadir="$1" port="$2" dbname="$3" throwaway="${4:-}"
+    local datadir port="$2" dbname="$3" throwaway="${4:-}"
+    datadir="$(realpath -m "$1")"
     if [ ! -f "$datadir/PG_VERSION" ]; then
         mkdir -p "$datadir"
         [ "$(id -u)" -eq 0 ] && chown postgres: "$datadir"
@@ -56,7 +59,8 @@ start() {
 }
 
 stop() {
-    local datadir="$1"
+    local datadir
+    datadir="$(realpath -m "$1")"
     if [ -f "$datadir/postmaster.pid" ]; then
         as_owner "$bindir/pg_ctl" -D "$datadir" -m fast -w -t 60 stop >/dev/null
     fi

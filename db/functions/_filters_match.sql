@@ -5,11 +5,12 @@ immutable
 parallel safe
 as $$
     -- No filter takes everything; otherwise every filtered key must be present with an allowed value.
+    -- A missing key (or null attributes) gives [null], which no list of strings contains.
     select filters is null
         or not exists (
             select
               from jsonb_each(filters) as f (key, allowed)
-             where not coalesce(f.allowed @> jsonb_build_array(attributes -> f.key), false))
+             where not f.allowed @> jsonb_build_array(attributes -> f.key))
 $$;
 
 comment on function fastqueue._filters_match(jsonb, jsonb) is

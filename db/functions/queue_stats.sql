@@ -9,7 +9,7 @@ declare
 begin
     -- The same "available" test as consume(): what a consumer could lease right now.
     select count(*),
-           coalesce(extract(epoch from now() - min(m.created_at))::integer, 0)
+           coalesce(floor(extract(epoch from now() - min(m.created_at)))::integer, 0)
       into v_stats.num_undelivered_messages, v_stats.oldest_unacked_message_age_seconds
       from fastqueue.messages m
      where m.queue_id = v_queue.id

@@ -1,7 +1,7 @@
 -- The first schema of fastqueue: topics fan messages out to the queues subscribed to them, and each
 -- queue holds its own copy of every message until a consumer acks it. Every rule a stored row must
 -- obey is a named CHECK here, and its COMMENT is the sentence the API functions show a caller who
--- breaks it (see db/functions/_invalid_parameter.sql).
+-- breaks it (see db/functions/_constraint_message.sql).
 create schema if not exists fastqueue;
 
 create table fastqueue.topics (

@@ -59,15 +59,17 @@ select throws_ok(
     'create_topic refuses a null id with 22023.'
 );
 
+-- Backdated, so a duplicate that overwrote the topic would show.
+update fastqueue.topics set created_at = now() - interval '1 hour' where id = 'events';
 select throws_ok(
     $$ select fastqueue.create_topic('events') $$,
     '23505',
     'This topic already exists',
     'create_topic refuses an id that exists with 23505 "This topic already exists".'
 );
-select is(
-    (select count(*)::integer from fastqueue.topics where id = 'events'),
-    1,
+select results_eq(
+    $$ select id, created_at from fastqueue.topics where id = 'events' $$,
+    $$ values ('events'::text, now() - interval '1 hour') $$,
     'A refused duplicate leaves the existing topic alone.'
 );
 
