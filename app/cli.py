@@ -8,17 +8,31 @@ from app.settings import get_settings
 
 
 def _server(_: argparse.Namespace) -> int:
+    import os
+    import shutil
+    import tempfile
+
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run(
-        "app.main:app",
-        host=settings.server_host,
-        port=settings.server_port,
-        workers=settings.server_num_workers,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=30,
-    )
+    metrics_dir = None
+    if settings.server_num_workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several worker processes each count their own requests: prometheus_client's multiprocess mode
+        # has them write to one folder, and /metrics (whichever worker answers) adds them up.
+        metrics_dir = tempfile.mkdtemp(prefix="fastqueue-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "app.main:app",
+            host=settings.server_host,
+            port=settings.server_port,
+            workers=settings.server_num_workers,
+            log_level=settings.log_level.lower(),
+            timeout_graceful_shutdown=30,
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

@@ -1,0 +1,63 @@
+"""The gateway's connection pool and the two ways a route runs its one SQL call.
+
+One AsyncConnectionPool per process, opened and closed by the FastAPI lifespan (app/main.py). Its
+connections are in autocommit mode: every route sends one statement, a call of one SQL API function,
+which is its own transaction. Rows come back as dicts (dict_row).
+"""
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from app.settings import Settings
+
+# How long a request waits for a pooled connection before it fails with 503 (PoolTimeout): bounded,
+# so that a database that is down answers quickly instead of piling up requests.
+POOL_TIMEOUT_SECONDS = 5.0
+# How long one attempt to open a connection may take (libpq connect_timeout).
+CONNECT_TIMEOUT_SECONDS = 5
+# /health and /metrics wait less: monitoring must learn fast that the database is away.
+PROBE_TIMEOUT_SECONDS = 2.0
+
+
+def create_pool(settings: Settings) -> AsyncConnectionPool:
+    return AsyncConnectionPool(
+        settings.conninfo,
+        min_size=settings.database_pool_min_size,
+        max_size=settings.database_pool_max_size,
+        kwargs={
+            "autocommit": True,
+            "row_factory": dict_row,
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "application_name": "fastqueue-server",
+        },
+        open=False,
+        check=AsyncConnectionPool.check_connection,
+        timeout=POOL_TIMEOUT_SECONDS,
+        name="fastqueue",
+    )
+
+
+def get_pool(request: Request) -> AsyncConnectionPool:
+    return request.app.state.pool
+
+
+Pool = Annotated[AsyncConnectionPool, Depends(get_pool)]
+
+
+async def fetch_one(pool: AsyncConnectionPool, query: str, params: Mapping[str, Any]) -> DictRow:
+    async with pool.connection() as conn:
+        cursor = await conn.execute(query, params)
+        row = await cursor.fetchone()
+    # Every statement in app/queries.py returns exactly one row or raises.
+    assert row is not None, query
+    return row
+
+
+async def fetch_all(pool: AsyncConnectionPool, query: str, params: Mapping[str, Any]) -> list[DictRow]:
+    async with pool.connection() as conn:
+        cursor = await conn.execute(query, params)
+        return await cursor.fetchall()

@@ -1,0 +1,108 @@
+"""The one place where database errors become HTTP responses.
+
+The SQL API raises every error with a SQLSTATE and a sentence for the caller (db/functions/*.sql);
+here the SQLSTATE picks the status and the sentence (the error's primary message) becomes
+{"detail": ...}. Routes never choose an error status themselves.
+
+    P0002 no_data_found                   404  "Queue not found"
+    23505 unique_violation                422  "This queue already exists" (as fastqueue 1.7)
+    22023 invalid_parameter_value         422  which value is wrong and the allowed range
+    23514 check_violation                 422  a table rule, should a function let one through
+    22P05 untranslatable_character        422  "\\u0000" inside a JSON string
+    22P02 invalid_text_representation     422  JSON PostgreSQL refuses (lone surrogates, NaN)
+    client-side DataError                 422  a NUL byte in a text argument (psycopg refuses to send it)
+    class 08, 57P01-57P03, OperationalError, pool timeout
+                                          503  the database cannot be reached now
+    anything else                         500  a bug: logged with its traceback
+
+Requests that do not fit the schemas never reach the database: they get FastAPI's 422 with a list
+of the fields at fault, as fastqueue 1.7 did (rendered here only so that a lone surrogate echoed back
+from the input cannot turn it into a 500).
+"""
+
+import json
+import logging
+from typing import Any
+
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger("fastqueue.errors")
+
+STATUS_BY_SQLSTATE = {
+    "P0002": 404,
+    "23505": 422,
+    "22023": 422,
+    "23514": 422,
+    "22P05": 422,
+    "22P02": 422,
+    "57P01": 503,  # admin_shutdown
+    "57P02": 503,  # crash_shutdown
+    "57P03": 503,  # cannot_connect_now
+}
+UNAVAILABLE = "The database is unavailable, try again later"
+INTERNAL_ERROR = "Internal Server Error"
+
+
+def status_for(exc: psycopg.Error) -> int:
+    sqlstate = exc.sqlstate
+    if sqlstate in STATUS_BY_SQLSTATE:
+        return STATUS_BY_SQLSTATE[sqlstate]
+    if sqlstate is not None and sqlstate.startswith("08"):  # connection_exception
+        return 503
+    if isinstance(exc, psycopg.OperationalError):  # includes psycopg_pool.PoolTimeout and lost connections
+        return 503
+    if sqlstate is None and isinstance(exc, psycopg.DataError):  # refused by psycopg before sending
+        return 422
+    return 500
+
+
+def detail_for(exc: psycopg.Error, status: int) -> str:
+    if status == 503:
+        # Connection errors name hosts and ports: operators find them in the log, clients need not.
+        return UNAVAILABLE
+    message = exc.diag.message_primary if exc.sqlstate else None
+    return (message or str(exc)).strip() or INTERNAL_ERROR
+
+
+async def database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, psycopg.Error)
+    status = status_for(exc)
+    if status >= 500:
+        log.error(
+            "%s %s failed: %s (sqlstate %s)",
+            request.method,
+            request.url.path,
+            str(exc).strip(),
+            exc.sqlstate,
+            exc_info=status == 500,
+        )
+    return JSONResponse({"detail": detail_for(exc, status)}, status_code=status)
+
+
+class _EscapingJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            # The input held a lone surrogate ("\ud800"), which UTF-8 cannot encode: escape it instead.
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _EscapingJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette logs the traceback itself after this handler answers.
+    return JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(psycopg.Error, database_error)
+    app.add_exception_handler(Exception, unexpected_error)

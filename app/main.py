@@ -1,0 +1,74 @@
+"""The HTTP gateway: FastAPI routes that each call one fastqueue SQL function.
+
+`fastqueue server` serves `app.main:app` with uvicorn; tests and embedders can build their own with
+create_app(settings).
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from app import errors
+from app.db import create_pool
+from app.metrics import MetricsMiddleware
+from app.routes import health, messages, queues, topics
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+A pub/sub message queue whose logic lives in PostgreSQL.
+
+Publishers send messages to **topics**; every **queue** subscribed to the topic (and whose
+`message_filters` match the message's attributes) gets its own copy. Consumers lease messages from a
+queue, then **ack** them (done) or **nack** them (retry now). Unacked messages come back after the
+queue's ack deadline; messages delivered `message_max_deliveries` times move to its dead queue.
+
+Every endpoint calls one function of the `fastqueue` schema, which other services can call from SQL.
+"""
+
+TAGS = [
+    {"name": "topics", "description": "Named destinations that publishers send messages to."},
+    {"name": "queues", "description": "Subscriptions to a topic that hold messages until they are acked."},
+    {"name": "messages", "description": "Publish, consume, ack and nack."},
+    {"name": "monitoring", "description": "Health check and Prometheus metrics."},
+]
+
+
+def _version() -> str:
+    try:
+        return version("fastqueue")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Opened without waiting: the server starts even while the database is down (/health says so)
+        # and the pool connects as soon as it can.
+        pool = create_pool(settings)
+        await pool.open()
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="fastqueue",
+        version=_version(),
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.add_middleware(MetricsMiddleware)
+    for module in (topics, queues, messages, health):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,10 @@
+"""Query parameters shared by the list routes, bounded as the SQL functions bound them."""
+
+from typing import Annotated
+
+from fastapi import Query
+
+from app.schemas import INT4_MAX
+
+Offset = Annotated[int, Query(ge=0, le=INT4_MAX, description="How many items to skip.")]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]

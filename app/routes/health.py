@@ -1,0 +1,44 @@
+"""/health and /metrics: what monitoring reads. Both answer within a few seconds even when the database
+is down."""
+
+import asyncio
+import logging
+
+import psycopg
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from app import metrics, queries
+from app.db import PROBE_TIMEOUT_SECONDS, Pool
+from app.schemas import Health
+
+router = APIRouter(tags=["monitoring"])
+log = logging.getLogger("fastqueue.health")
+
+
+@router.get("/health", response_model=Health, responses={500: {"model": Health, "description": "Database down"}})
+async def health(pool: Pool):
+    """{"success": true} when the database answers, else {"success": false} with status 500."""
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS + 1):
+            async with pool.connection(timeout=PROBE_TIMEOUT_SECONDS) as conn:
+                await conn.execute(queries.HEALTH)
+    except (psycopg.Error, TimeoutError) as exc:
+        log.warning("health check failed: %s", str(exc).strip() or type(exc).__name__)
+        return JSONResponse({"success": False}, status_code=500)
+    return {"success": True}
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def prometheus_metrics(pool: Pool) -> Response:
+    """Prometheus text format: HTTP requests by method, route and status; messages per queue."""
+    depths = None
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS + 1):
+            async with pool.connection(timeout=PROBE_TIMEOUT_SECONDS) as conn:
+                cursor = await conn.execute(queries.QUEUE_DEPTHS)
+                depths = await cursor.fetchall()
+    except (psycopg.Error, TimeoutError) as exc:
+        log.warning("metrics: queue depths unavailable: %s", str(exc).strip() or type(exc).__name__)
+    body, content_type = metrics.exposition(depths)
+    return Response(body, media_type=content_type)

@@ -1,0 +1,249 @@
+"""Request and response bodies of the HTTP API, as /docs shows them.
+
+Request models mirror the SQL rules (id format, ranges, JSON shapes) only so that a client gets a
+field-by-field 422 and /docs shows the limits; the SQL functions check every rule again and are the
+authority (rules that need the database, such as "the dead queue exists", live only there).
+
+Response models fix the wire format of the original fastqueue 1.7 (see the quickstart): timestamps are
+naive UTC ISO 8601 with microseconds, and a queue's `delivery_delay_seconds` appears only when set.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    model_serializer,
+)
+
+ID_PATTERN = r"^[a-zA-Z0-9._-]+$"
+ID_MAX_LENGTH = 128
+INT4_MAX = 2147483647
+
+
+def _naive_utc(value: datetime) -> str:
+    """2022-10-05T19:21:30.651029: UTC, no offset, always six fractional digits (as fastqueue 1.7)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # pydantic's lax mode turns true into 1; numeric strings ("30", as httpie's `key=30` sends) stay welcome.
+    if isinstance(value, bool):
+        raise ValueError("Input should be a valid integer, not a boolean")
+    return value
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_naive_utc, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "examples": ["2022-10-05T19:21:30.651029"]}, mode="serialization"
+    ),
+]
+ResourceId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=ID_MAX_LENGTH,
+        pattern=ID_PATTERN,
+        description='1 to 128 characters, each a letter, a digit, ".", "_" or "-".',
+    ),
+]
+Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
+
+
+class ErrorDetail(BaseModel):
+    """An error: a sentence from the database, or FastAPI's list of invalid fields."""
+
+    detail: str | list[dict[str, Any]]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "Queue not found"}]})
+
+
+# Topics
+
+
+class TopicCreate(BaseModel):
+    id: ResourceId
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "events"}]})
+
+
+class Topic(BaseModel):
+    id: str
+    created_at: Timestamp
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": "events", "created_at": "2022-10-05T19:21:30.651029"}]}
+    )
+
+
+class TopicList(BaseModel):
+    data: list[Topic]
+
+
+# Queues
+
+_QUEUE_EXAMPLE = {
+    "id": "all-events",
+    "topic_id": "events",
+    "ack_deadline_seconds": 30,
+    "message_retention_seconds": 1209600,
+    "message_filters": None,
+    "dead_queue_id": None,
+    "message_max_deliveries": None,
+}
+
+
+class QueueSettings(BaseModel):
+    topic_id: str | None = Field(None, description="The topic this queue receives messages from; null for none.")
+    ack_deadline_seconds: Integer = Field(
+        ge=1, le=600, description="How long a consumed message stays leased before it is delivered again."
+    )
+    message_retention_seconds: Integer = Field(
+        ge=600, le=1209600, description="How long a message lives before it expires undelivered (at most 14 days)."
+    )
+    message_filters: dict[str, list[str]] | None = Field(
+        None,
+        description="Only messages whose attributes have every key with one of its listed values reach this queue;"
+        " null takes every message.",
+        examples=[{"event_name": ["created", "updated"]}],
+    )
+    dead_queue_id: str | None = Field(
+        None, description="Where messages go after message_max_deliveries deliveries; given together with it."
+    )
+    message_max_deliveries: Integer | None = Field(
+        None, ge=1, le=1000, description="Deliveries before a message moves to dead_queue_id; given together with it."
+    )
+    delivery_delay_seconds: Integer | None = Field(
+        None, ge=1, le=900, description="New messages become available only after this delay; null for none."
+    )
+
+
+class QueueCreate(QueueSettings):
+    id: ResourceId
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_QUEUE_EXAMPLE]})
+
+
+class QueueUpdate(QueueSettings):
+    """Replaces every setting: a field left out becomes null (or fails, for the required ones)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{k: v for k, v in _QUEUE_EXAMPLE.items() if k != "id"}]}
+    )
+
+
+class Queue(BaseModel):
+    id: str
+    topic_id: str | None
+    ack_deadline_seconds: int
+    message_retention_seconds: int
+    message_filters: dict[str, list[str]] | None
+    dead_queue_id: str | None
+    message_max_deliveries: int | None
+    delivery_delay_seconds: int | None = Field(None, description="Present only when the queue has a delivery delay.")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_QUEUE_EXAMPLE,
+                    "created_at": "2022-10-05T19:27:17.456611",
+                    "updated_at": "2022-10-05T19:27:17.456611",
+                }
+            ]
+        }
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_delay(self, handler: SerializerFunctionWrapHandler):  # unannotated: /docs keeps the fields
+        # fastqueue 1.7 had no delivery delay: its clients see exactly its nine keys unless a delay is set.
+        body = handler(self)
+        if body.get("delivery_delay_seconds") is None:
+            body.pop("delivery_delay_seconds", None)
+        return body
+
+
+class QueueList(BaseModel):
+    data: list[Queue]
+
+
+class QueueStats(BaseModel):
+    num_undelivered_messages: int = Field(description="Messages a consumer could lease now.")
+    oldest_unacked_message_age_seconds: int = Field(description="Age of the oldest of them; 0 when there are none.")
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"num_undelivered_messages": 1, "oldest_unacked_message_age_seconds": 165}]}
+    )
+
+
+class Redrive(BaseModel):
+    destination_queue_id: str = Field(description="The queue that receives this queue's available messages.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"destination_queue_id": "all-events"}]})
+
+
+# Messages
+
+
+class MessagePublish(BaseModel):
+    data: dict[str, Any] = Field(description="The message: any JSON object.")
+    attributes: dict[str, str] | None = Field(
+        None, description="String values that queue filters match on; null for none."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"data": {"event_name": "event1", "success": True}, "attributes": {"event_name": "event1"}}]
+        }
+    )
+
+
+class Message(BaseModel):
+    id: UUID
+    queue_id: str
+    data: dict[str, Any]
+    attributes: dict[str, str] | None
+    delivery_attempts: int
+    expired_at: Timestamp
+    scheduled_at: Timestamp
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "671cfac2-252c-4c22-9abc-28809a4f9fe8",
+                    "queue_id": "all-events",
+                    "data": {"event_name": "event1", "success": True},
+                    "attributes": {"event_name": "event1"},
+                    "delivery_attempts": 1,
+                    "expired_at": "2022-10-19T19:36:06.501056",
+                    "scheduled_at": "2022-10-05T19:44:24.679562",
+                    "created_at": "2022-10-05T19:36:06.501056",
+                    "updated_at": "2022-10-05T19:43:54.679562",
+                }
+            ]
+        }
+    )
+
+
+class MessageList(BaseModel):
+    data: list[Message]
+
+
+class Health(BaseModel):
+    success: bool
