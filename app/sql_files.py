@@ -6,9 +6,11 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def sql_root() -> Path:
-    for candidate in (_PACKAGE / "db", _PACKAGE.parent / "db"):
-        if (candidate / "migrations").is_dir():
-            return candidate
+    if (_PACKAGE / "db" / "migrations").is_dir():  # installed from a wheel
+        return _PACKAGE / "db"
+    checkout = _PACKAGE.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "db" / "migrations").is_dir():
+        return checkout / "db"
     raise FileNotFoundError("fastqueue's SQL files (db/migrations, db/functions) are missing from this install")
 
 
