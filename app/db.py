@@ -14,9 +14,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from app.settings import Settings
 
-# How long a request waits for a pooled connection before it fails with 503 (PoolTimeout): bounded,
-# so that a database that is down answers quickly instead of piling up requests.
-POOL_TIMEOUT_SECONDS = 5.0
 # How long one attempt to open a connection may take (libpq connect_timeout).
 CONNECT_TIMEOUT_SECONDS = 5
 # /health and /metrics wait less: monitoring must learn fast that the database is away.
@@ -36,7 +33,8 @@ def create_pool(settings: Settings) -> AsyncConnectionPool:
         },
         open=False,
         check=AsyncConnectionPool.check_connection,
-        timeout=POOL_TIMEOUT_SECONDS,
+        # Bounded, so a database that is down answers 503 quickly instead of piling up requests.
+        timeout=settings.database_pool_timeout_seconds,
         name="fastqueue",
     )
 

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     database_url: str = "postgresql://fastqueue:fastqueue@localhost:5432/fastqueue"
     database_pool_min_size: int = 1
     database_pool_max_size: int = 10
+    database_pool_timeout_seconds: float = 5
     server_host: str = "0.0.0.0"
     server_port: int = 8000
     server_num_workers: int = 1
