@@ -13,9 +13,8 @@ begin
             select m.id, m.scheduled_at
               from fastqueue.messages m
              where m.queue_id = v_queue.id
-               and m.scheduled_at <= now()
-               and m.expired_at > now()
-               and m.delivery_attempts < fastqueue._delivery_limit(v_queue)
+               and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
+                                           fastqueue._delivery_limit(v_queue))
              order by m.scheduled_at
              limit consume.max_messages
                for update skip locked

@@ -3,15 +3,13 @@ returns table (queue_id text, available_messages bigint, total_messages bigint)
 language sql
 stable
 as $$
-    -- One small count per queue, keyed by queue_id (the same "available" test as consume() and
-    -- queue_stats()), rather than one grouped scan of every message: it stays a per-queue statement
-    -- when messages are distributed by queue_id.
+    -- One small count per queue, keyed by queue_id, rather than one grouped scan of every message:
+    -- it stays a per-queue statement when messages are distributed by queue_id.
     select q.id, d.available_messages, d.total_messages
       from fastqueue.queues q
      cross join lateral (
-            select count(*) filter (where m.scheduled_at <= now()
-                                      and m.expired_at > now()
-                                      and m.delivery_attempts < fastqueue._delivery_limit(q)) as available_messages,
+            select count(*) filter (where fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
+                                                                  fastqueue._delivery_limit(q))) as available_messages,
                    count(*) as total_messages
               from fastqueue.messages m
              where m.queue_id = q.id) d

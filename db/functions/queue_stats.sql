@@ -7,15 +7,14 @@ declare
     v_queue fastqueue.queues := fastqueue._queue(queue_stats.id);
     v_stats fastqueue.queue_statistics;
 begin
-    -- The same "available" test as consume(): what a consumer could lease right now.
+    -- What a consumer could lease right now.
     select count(*),
            coalesce(floor(extract(epoch from now() - min(m.created_at)))::integer, 0)
       into v_stats.num_undelivered_messages, v_stats.oldest_unacked_message_age_seconds
       from fastqueue.messages m
      where m.queue_id = v_queue.id
-       and m.scheduled_at <= now()
-       and m.expired_at > now()
-       and m.delivery_attempts < fastqueue._delivery_limit(v_queue);
+       and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
+                                   fastqueue._delivery_limit(v_queue));
     return v_stats;
 end;
 $$;

@@ -16,9 +16,8 @@ begin
         array(select m.id
                 from fastqueue.messages m
                where m.queue_id = v_queue.id
-                 and m.scheduled_at <= now()
-                 and m.expired_at > now()
-                 and m.delivery_attempts < fastqueue._delivery_limit(v_queue)
+                 and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
+                                             fastqueue._delivery_limit(v_queue))
                  for update skip locked),
         v_destination.id);
 end;
