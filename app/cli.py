@@ -4,6 +4,8 @@ import argparse
 import logging
 import sys
 
+from pydantic import ValidationError
+
 from app.settings import get_settings
 
 
@@ -54,6 +56,17 @@ def _db_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def configuration_errors(exc: ValidationError) -> str:
+    """One line per refused variable, named as the user wrote it. The settings hide the refused values
+    (hide_input_in_errors): they may be tokens or passwords."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        variable = "FASTQUEUE_" + "_".join(str(part) for part in error["loc"]).upper()
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  {variable}: {message}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fastqueue", description="A pub/sub message queue in PostgreSQL.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -67,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         run=_db_migrate
     )
     args = parser.parse_args(argv)
+    try:
+        get_settings()
+    except ValidationError as exc:
+        print(f"fastqueue: invalid configuration:\n{configuration_errors(exc)}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=get_settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -3,12 +3,20 @@
 One AsyncConnectionPool per process, opened and closed by the FastAPI lifespan (app/main.py). Its
 connections are in autocommit mode: every route sends one statement, a call of one SQL API function,
 which is its own transaction. Rows come back as dicts (dict_row).
+
+Each connection starts with the custom setting fastqueue.max_message_bytes set to the gateway's
+FASTQUEUE_MAX_MESSAGE_BYTES, in the startup packet (libpq `options`, `-c name=value`): publish() reads
+it, and no request pays an extra round trip for it. It overrides `alter database ... set` for the
+gateway's sessions only; direct SQL callers get the database's setting.
 """
 
+import os
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from psycopg import ProgrammingError
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -18,6 +26,18 @@ from app.settings import Settings
 CONNECT_TIMEOUT_SECONDS = 5
 # /health and /metrics wait less: monitoring must learn fast that the database is away.
 PROBE_TIMEOUT_SECONDS = 2.0
+
+
+def connection_options(settings: Settings) -> str:
+    """libpq `options` for the gateway's connections: the user's own (from the URL, else PGOPTIONS,
+    which an explicit value would otherwise replace) followed by the message size limit."""
+    try:
+        existing = conninfo_to_dict(settings.conninfo).get("options")
+    except ProgrammingError:  # an unparsable URL: let the connection attempt report it
+        existing = None
+    existing = existing or os.environ.get("PGOPTIONS")
+    ours = f"-c fastqueue.max_message_bytes={settings.max_message_bytes}"
+    return f"{existing} {ours}" if existing else ours
 
 
 def create_pool(settings: Settings) -> AsyncConnectionPool:
@@ -30,6 +50,7 @@ def create_pool(settings: Settings) -> AsyncConnectionPool:
             "row_factory": dict_row,
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
             "application_name": "fastqueue-server",
+            "options": connection_options(settings),
         },
         open=False,
         check=AsyncConnectionPool.check_connection,

@@ -10,6 +10,7 @@ here the SQLSTATE picks the status and the sentence (the error's primary message
     23514 check_violation                 422  a table rule, should a function let one through
     22P05 untranslatable_character        422  "\\u0000" inside a JSON string
     22P02 invalid_text_representation     422  JSON PostgreSQL refuses (lone surrogates, NaN)
+    54000 program_limit_exceeded          413  "Message too large: <size> bytes, the limit is <limit> bytes"
     client-side DataError                 422  a NUL byte in a text argument (psycopg refuses to send it)
     class 08, 57P01-57P03, OperationalError, pool timeout
                                           503  the database cannot be reached now
@@ -17,7 +18,9 @@ here the SQLSTATE picks the status and the sentence (the error's primary message
 
 Requests that do not fit the schemas never reach the database: they get FastAPI's 422 with a list
 of the fields at fault, as fastqueue 1.7 did (rendered here only so that a lone surrogate echoed back
-from the input cannot turn it into a 500).
+from the input cannot turn it into a 500). Two answers come from middleware before any of this: 413
+for a request body too large to hold an acceptable message (app/limits.py) and 401/403 when
+authentication is on (app/auth.py).
 """
 
 import json
@@ -39,6 +42,7 @@ STATUS_BY_SQLSTATE = {
     "23514": 422,
     "22P05": 422,
     "22P02": 422,
+    "54000": 413,  # program_limit_exceeded: publish's message size limit
     "57P01": 503,  # admin_shutdown
     "57P02": 503,  # crash_shutdown
     "57P03": 503,  # cannot_connect_now

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app import errors
+from app.auth import AUTH_REQUIRED_STATE, AuthMiddleware, authorize
 from app.db import create_pool
+from app.limits import BodySizeLimitMiddleware
 from app.metrics import MetricsMiddleware
 from app.routes import health, messages, queues, topics
 from app.settings import Settings, get_settings
@@ -63,8 +65,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # Every route's first dependency: 403 outside the token's role (nothing while auth is off).
+        dependencies=[Depends(authorize)],
     )
     errors.install(app)
+    # The last added runs first: metrics count every answer; auth answers 401 before the body is read
+    # (403 comes from the authorize dependency, once the route is known); the body guard answers 413
+    # before the body is read past its limit and parsed.
+    app.add_middleware(BodySizeLimitMiddleware, max_message_bytes=settings.max_message_bytes)
+    tokens = settings.tokens
+    setattr(app.state, AUTH_REQUIRED_STATE, bool(tokens))
+    if tokens:
+        app.add_middleware(AuthMiddleware, tokens=tokens)
     app.add_middleware(MetricsMiddleware)
     for module in (topics, queues, messages, health):
         app.include_router(module.router)

@@ -2,8 +2,11 @@
 
 from functools import lru_cache
 
-from pydantic import field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.auth import parse_auth_tokens
+from app.limits import DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_CEILING
 
 # URL schemes users paste from SQLAlchemy-style configs (the quickstart uses the psycopg2 one).
 _URL_SCHEMES = ("postgresql+psycopg2://", "postgresql+psycopg://", "postgres://")
@@ -18,7 +21,10 @@ def to_conninfo(database_url: str) -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FASTQUEUE_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused value may hold a token or a password; errors name the variable only.
+    model_config = SettingsConfigDict(
+        env_prefix="FASTQUEUE_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "postgresql://fastqueue:fastqueue@localhost:5432/fastqueue"
     database_pool_min_size: int = 1
@@ -29,6 +35,10 @@ class Settings(BaseSettings):
     server_num_workers: int = 1
     queue_cleanup_interval_seconds: float = 60
     log_level: str = "info"
+    # data + attributes as JSON text, in bytes; the gateway passes it to PostgreSQL on every connection.
+    max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=1, le=MAX_MESSAGE_BYTES_CEILING)
+    # TOKEN:ROLE[,TOKEN:ROLE...]; unset: the API is open. Parsed (and refused if malformed) by app/auth.py.
+    auth_tokens: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -39,6 +49,20 @@ class Settings(BaseSettings):
                 " (postgresql+psycopg2:// and postgresql+psycopg:// are accepted too)"
             )
         return value
+
+    @field_validator("auth_tokens")
+    @classmethod
+    def _well_formed_tokens(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_auth_tokens(value.get_secret_value())  # raises ValueError saying what is wrong
+        return value
+
+    @property
+    def tokens(self) -> dict[str, str] | None:
+        """token -> role, or None when authentication is off."""
+        if self.auth_tokens is None:
+            return None
+        return parse_auth_tokens(self.auth_tokens.get_secret_value())
 
     @property
     def conninfo(self) -> str:

@@ -105,3 +105,37 @@ create type fastqueue.cleanup_summary as (
     dead_lettered_messages bigint
 );
 comment on type fastqueue.cleanup_summary is 'What cleanup() returns: how many messages it deleted and moved.';
+
+-- Roles: least privilege for SQL callers. Each role may call only its part of the API (the grants
+-- are in the function files) and no role but the owner touches the tables. Roles belong to the
+-- whole cluster, so one that exists already is left as it is.
+do $$
+declare
+    v_role record;
+begin
+    for v_role in
+        select *
+          from (values
+                ('fastqueue_publisher', 'fastqueue: may publish messages (fastqueue.publish), nothing else.'),
+                ('fastqueue_consumer', 'fastqueue: may lease and settle messages (fastqueue.consume, ack, nack, queue_stats), nothing else.'),
+                ('fastqueue_admin', 'fastqueue: may call every fastqueue API function; what the gateway and the worker need.')
+               ) as r (name, description)
+    loop
+        if not exists (select from pg_catalog.pg_roles existing where existing.rolname = v_role.name) then
+            begin
+                execute format('create role %I nologin', v_role.name);
+                execute format('comment on role %I is %L', v_role.name, v_role.description);
+            exception
+                when duplicate_object or unique_violation then null;
+            end;
+        end if;
+    end loop;
+end;
+$$;
+
+grant usage on schema fastqueue to fastqueue_publisher, fastqueue_consumer, fastqueue_admin;
+revoke all on schema fastqueue from public;
+revoke all on all tables in schema fastqueue from public;
+-- Per-schema defaults only add to the global ones: this does not stop PUBLIC executing new
+-- functions; the REVOKE in each db/functions/ file does.
+alter default privileges in schema fastqueue revoke execute on functions from public;

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import Query
 
+from app.limits import MAX_PAGE_SIZE
 from app.schemas import INT4_MAX
 
 Offset = Annotated[int, Query(ge=0, le=INT4_MAX, description="How many items to skip.")]
-Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")]

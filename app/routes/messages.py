@@ -8,6 +8,7 @@ from psycopg.types.json import Jsonb
 
 from app import queries
 from app.db import Pool, fetch_all, fetch_one
+from app.limits import MAX_PAGE_SIZE
 from app.schemas import ErrorDetail, MessageList, MessagePublish
 
 router = APIRouter(tags=["messages"])
@@ -19,6 +20,10 @@ router = APIRouter(tags=["messages"])
     response_model=MessageList,
     responses={
         404: {"model": ErrorDetail, "description": "Topic not found"},
+        413: {
+            "model": ErrorDetail,
+            "description": "data and attributes, as JSON text, are larger than FASTQUEUE_MAX_MESSAGE_BYTES",
+        },
         422: {"model": ErrorDetail, "description": "data or attributes has the wrong shape"},
     },
 )
@@ -41,7 +46,7 @@ async def publish(topic_id: str, body: MessagePublish, pool: Pool):
 async def consume(
     queue_id: str,
     pool: Pool,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Most messages to lease.")] = 10,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Most messages to lease.")] = 10,
 ):
     """Lease up to `limit` available messages, oldest first. Each is hidden for the queue's
     ack_deadline_seconds: ack it when done, nack it to retry now, or it comes back after the deadline."""

@@ -15,3 +15,5 @@ $$;
 
 comment on function fastqueue._constraint_message(text) is
 'Internal: the human sentence for a broken fastqueue constraint (its COMMENT), used to turn a check violation into error 22023.';
+
+revoke execute on function fastqueue._constraint_message(text) from public;

@@ -9,3 +9,7 @@ $$;
 
 comment on function fastqueue._delivery_limit(fastqueue.queues) is
 'Internal: how many times a message of this queue may be delivered (message_max_deliveries when the queue has a dead queue, otherwise unlimited).';
+
+-- No SECURITY DEFINER or SET clause: either would stop the planner from inlining this into its
+-- callers' queries, which already run with their own fixed search_path.
+revoke execute on function fastqueue._delivery_limit(fastqueue.queues) from public;

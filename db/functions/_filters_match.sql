@@ -15,3 +15,7 @@ $$;
 
 comment on function fastqueue._filters_match(jsonb, jsonb) is
 'Internal: whether a message with these attributes passes a queue''s message_filters ({"key": ["allowed", ...]}): null filters pass everything; otherwise every key must be present with one of its allowed values.';
+
+-- No SECURITY DEFINER or SET clause: either would stop the planner from inlining this into its
+-- callers' queries, which already run with their own fixed search_path.
+revoke execute on function fastqueue._filters_match(jsonb, jsonb) from public;

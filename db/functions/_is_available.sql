@@ -17,3 +17,7 @@ $$;
 
 comment on function fastqueue._is_available(timestamptz, timestamptz, integer, integer) is
 'Internal: whether a message with this schedule, expiry and delivery count can be leased now, given its queue''s delivery limit (see _delivery_limit).';
+
+-- No SECURITY DEFINER or SET clause: either would stop the planner from inlining this into its
+-- callers' queries, which already run with their own fixed search_path.
+revoke execute on function fastqueue._is_available(timestamptz, timestamptz, integer, integer) from public;

@@ -21,3 +21,5 @@ $$;
 
 comment on function fastqueue._move_messages(uuid[], text) is
 'Internal: moves these messages into the destination queue as if newly published there (delivery_attempts 0, its retention and delay; created_at kept). Returns how many moved. Used by redrive_queue and cleanup.';
+
+revoke execute on function fastqueue._move_messages(uuid[], text) from public;

@@ -17,3 +17,5 @@ $$;
 
 comment on function fastqueue._queue(text) is
 'Internal: the queue with this id, or error P0002 "Queue not found".';
+
+revoke execute on function fastqueue._queue(text) from public;

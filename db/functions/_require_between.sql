@@ -15,3 +15,5 @@ $$;
 
 comment on function fastqueue._require_between(text, integer, integer, integer) is
 'Internal: error 22023 "<name> must be between <low> and <high>" unless low <= value <= high (2147483647 as high means no upper bound).';
+
+revoke execute on function fastqueue._require_between(text, integer, integer, integer) from public;

@@ -17,3 +17,5 @@ $$;
 
 comment on function fastqueue._topic(text) is
 'Internal: the topic with this id, or error P0002 "Topic not found".';
+
+revoke execute on function fastqueue._topic(text) from public;

@@ -1,6 +1,8 @@
 create or replace function fastqueue.cleanup()
 returns fastqueue.cleanup_summary
 language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_summary fastqueue.cleanup_summary;
@@ -32,3 +34,6 @@ $$;
 comment on function fastqueue.cleanup() is
 'Maintenance for every queue, run every minute by pg_cron (or by `fastqueue worker`): deletes expired messages, and moves messages delivered message_max_deliveries times, once their last lease has ended, to the queue''s dead queue (delivery_attempts reset to 0, the dead queue''s retention and delay). Returns how many it deleted and moved. Correctness never waits for it: consume() already skips such messages.
 Example: select * from fastqueue.cleanup();';
+
+revoke execute on function fastqueue.cleanup() from public;
+grant execute on function fastqueue.cleanup() to fastqueue_admin;

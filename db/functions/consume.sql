@@ -1,6 +1,8 @@
 create or replace function fastqueue.consume(queue_id text, max_messages integer default 10)
 returns setof fastqueue.messages
 language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_queue fastqueue.queues := fastqueue._queue(consume.queue_id);
@@ -37,3 +39,6 @@ comment on function fastqueue.consume(text, integer) is
 'Leases up to max_messages (1..1000, default 10) available messages of a queue, oldest scheduled first, and returns them. Each lease adds 1 to delivery_attempts and hides the message for the queue''s ack_deadline_seconds: ack() it when done, nack() it to retry now, or it comes back by itself after the deadline. Concurrent consumers never get the same message within a lease (FOR UPDATE SKIP LOCKED). Never returns expired messages, nor, on a queue with a dead queue, messages already delivered message_max_deliveries times.
 Errors: P0002 "Queue not found"; 22023 when max_messages is out of range.
 Example: select id, data, delivery_attempts from fastqueue.consume(''all-events'', 10);';
+
+revoke execute on function fastqueue.consume(text, integer) from public;
+grant execute on function fastqueue.consume(text, integer) to fastqueue_consumer, fastqueue_admin;

@@ -10,6 +10,8 @@ create or replace function fastqueue.create_queue(
 )
 returns fastqueue.queues
 language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_queue fastqueue.queues;
@@ -55,3 +57,6 @@ dead_queue_id with message_max_deliveries 1..1000 (together or not at all): afte
 delivery_delay_seconds 1..900 or null: new messages become available only after this delay.
 Errors: P0002 "Topic not found" / "Queue not found" (dead queue); 23505 "This queue already exists"; 22023 when a value breaks a rule (the message says which and the allowed range).
 Example: select * from fastqueue.create_queue(''all-events'', ''events'', ack_deadline_seconds => 30, message_retention_seconds => 1209600);';
+
+revoke execute on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer) from public;
+grant execute on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer) to fastqueue_admin;

@@ -1,6 +1,8 @@
 create or replace function fastqueue.create_topic(id text)
 returns fastqueue.topics
 language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_topic fastqueue.topics;
@@ -27,3 +29,6 @@ comment on function fastqueue.create_topic(text) is
 id: 1 to 128 letters, digits, ".", "_" or "-".
 Errors: 23505 "This topic already exists"; 22023 when the id breaks the rule.
 Example: select * from fastqueue.create_topic(''events'');';
+
+revoke execute on function fastqueue.create_topic(text) from public;
+grant execute on function fastqueue.create_topic(text) to fastqueue_admin;

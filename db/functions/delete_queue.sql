@@ -1,6 +1,8 @@
 create or replace function fastqueue.delete_queue(id text)
 returns fastqueue.queues
 language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_queue fastqueue.queues;
@@ -19,3 +21,6 @@ comment on function fastqueue.delete_queue(text) is
 'Deletes a queue with all its messages and returns it. Queues that used it as their dead queue lose dead_queue_id and message_max_deliveries.
 Errors: P0002 "Queue not found".
 Example: select * from fastqueue.delete_queue(''all-events'');';
+
+revoke execute on function fastqueue.delete_queue(text) from public;
+grant execute on function fastqueue.delete_queue(text) to fastqueue_admin;

@@ -1,6 +1,8 @@
 create or replace function fastqueue.delete_topic(id text)
 returns fastqueue.topics
 language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_topic fastqueue.topics;
@@ -17,3 +19,6 @@ comment on function fastqueue.delete_topic(text) is
 'Deletes a topic and returns it. Its queues stay, detached: their topic_id becomes null and they keep their messages.
 Errors: P0002 "Topic not found".
 Example: select * from fastqueue.delete_topic(''events'');';
+
+revoke execute on function fastqueue.delete_topic(text) from public;
+grant execute on function fastqueue.delete_topic(text) to fastqueue_admin;

@@ -2,6 +2,8 @@ create or replace function fastqueue.list_topics("offset" integer default 0, "li
 returns setof fastqueue.topics
 language plpgsql
 stable
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 begin
     perform fastqueue._require_between('offset', list_topics."offset", 0, 2147483647);
@@ -18,3 +20,6 @@ comment on function fastqueue.list_topics(integer, integer) is
 offset: topics to skip (0 or more); limit: page size, 1 to 1000 (default 10).
 Errors: 22023 when offset or limit is out of range.
 Example: select * from fastqueue.list_topics("limit" => 50);';
+
+revoke execute on function fastqueue.list_topics(integer, integer) from public;
+grant execute on function fastqueue.list_topics(integer, integer) to fastqueue_admin;

@@ -1,6 +1,8 @@
 create or replace function fastqueue.purge_queue(id text)
 returns bigint
 language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_queue fastqueue.queues := fastqueue._queue(purge_queue.id);
@@ -18,3 +20,6 @@ comment on function fastqueue.purge_queue(text) is
 'Deletes every message of the queue, leased ones included, and returns how many.
 Errors: P0002 "Queue not found".
 Example: select fastqueue.purge_queue(''all-events'');';
+
+revoke execute on function fastqueue.purge_queue(text) from public;
+grant execute on function fastqueue.purge_queue(text) to fastqueue_admin;

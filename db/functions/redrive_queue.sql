@@ -1,6 +1,8 @@
 create or replace function fastqueue.redrive_queue(id text, destination_queue_id text)
 returns bigint
 language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_queue fastqueue.queues := fastqueue._queue(redrive_queue.id);
@@ -27,3 +29,6 @@ comment on function fastqueue.redrive_queue(text, text) is
 'Moves the available messages of a queue (typically a dead queue) to destination_queue_id, reset as if newly published there: delivery_attempts 0, the destination''s retention and delivery delay. Leased, delayed and expired messages stay. Returns how many moved.
 Errors: P0002 "Queue not found"; 22023 when the destination is the queue itself.
 Example: select fastqueue.redrive_queue(''all-events-dead'', ''all-events'');';
+
+revoke execute on function fastqueue.redrive_queue(text, text) from public;
+grant execute on function fastqueue.redrive_queue(text, text) to fastqueue_admin;

@@ -10,6 +10,8 @@ create or replace function fastqueue.update_queue(
 )
 returns fastqueue.queues
 language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_queue fastqueue.queues;
@@ -54,3 +56,6 @@ comment on function fastqueue.update_queue(text, text, integer, integer, jsonb, 
 'Replaces every setting of a queue (same parameters and rules as create_queue); created_at is kept, updated_at set. Messages already queued keep their expiry and schedule.
 Errors: P0002 "Queue not found" (the queue or its dead queue) / "Topic not found"; 22023 when a value breaks a rule.
 Example: select * from fastqueue.update_queue(''all-events'', ''events'', ack_deadline_seconds => 60, message_retention_seconds => 86400);';
+
+revoke execute on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer) from public;
+grant execute on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer) to fastqueue_admin;
