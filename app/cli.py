@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import signal
 import sys
 
 from pydantic import ValidationError
@@ -23,6 +24,10 @@ def _server(_: argparse.Namespace) -> int:
         # has them write to one folder, and /metrics (whichever worker answers) adds them up.
         metrics_dir = tempfile.mkdtemp(prefix="fastqueue-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    # uvicorn sends itself the SIGTERM/SIGINT it caught again once its graceful shutdown is done,
+    # under the handler that was there before it started: ignore that one, so a clean stop exits 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
     try:
         uvicorn.run(
             "app.main:app",

@@ -4,10 +4,12 @@ One AsyncConnectionPool per process, opened and closed by the FastAPI lifespan (
 connections are in autocommit mode: every route sends one statement, a call of one SQL API function,
 which is its own transaction. Rows come back as dicts (dict_row).
 
-Each connection starts with the custom setting fastqueue.max_message_bytes set to the gateway's
-FASTQUEUE_MAX_MESSAGE_BYTES, in the startup packet (libpq `options`, `-c name=value`): publish() reads
-it, and no request pays an extra round trip for it. It overrides `alter database ... set` for the
-gateway's sessions only; direct SQL callers get the database's setting.
+Each connection gets its settings in the startup packet (libpq `options`, `-c name=value`), so no
+request pays an extra round trip for them: fastqueue.max_message_bytes (the gateway's
+FASTQUEUE_MAX_MESSAGE_BYTES, read by publish(); it overrides `alter database ... set` for the
+gateway's sessions only, direct SQL callers get the database's setting), and lock_timeout and
+statement_timeout, so that a call stuck behind another session's lock gives its connection back and
+answers 503 instead of holding the request for as long as the lock is held.
 """
 
 import os
@@ -30,13 +32,19 @@ PROBE_TIMEOUT_SECONDS = 2.0
 
 def connection_options(settings: Settings) -> str:
     """libpq `options` for the gateway's connections: the user's own (from the URL, else PGOPTIONS,
-    which an explicit value would otherwise replace) followed by the message size limit."""
+    which an explicit value would otherwise replace) followed by the gateway's settings."""
     try:
         existing = conninfo_to_dict(settings.conninfo).get("options")
     except ProgrammingError:  # an unparsable URL: let the connection attempt report it
         existing = None
     existing = existing or os.environ.get("PGOPTIONS")
-    ours = f"-c fastqueue.max_message_bytes={settings.max_message_bytes}"
+    ours = " ".join(
+        (
+            f"-c fastqueue.max_message_bytes={settings.max_message_bytes}",
+            f"-c lock_timeout={round(settings.database_lock_timeout_seconds * 1000)}",
+            f"-c statement_timeout={round(settings.database_statement_timeout_seconds * 1000)}",
+        )
+    )
     return f"{existing} {ours}" if existing else ours
 
 

@@ -12,6 +12,8 @@ here the SQLSTATE picks the status and the sentence (the error's primary message
     22P02 invalid_text_representation     422  JSON PostgreSQL refuses (lone surrogates, NaN)
     54000 program_limit_exceeded          413  "Message too large: <size> bytes, the limit is <limit> bytes"
     client-side DataError                 422  a NUL byte in a text argument (psycopg refuses to send it)
+    55P03 lock_not_available, 57014 query_canceled
+                                          503  lock_timeout or statement_timeout ran out (app/db.py)
     class 08, 57P01-57P03, OperationalError, pool timeout
                                           503  the database cannot be reached now
     anything else                         500  a bug: logged with its traceback
@@ -43,11 +45,15 @@ STATUS_BY_SQLSTATE = {
     "22P05": 422,
     "22P02": 422,
     "54000": 413,  # program_limit_exceeded: publish's message size limit
+    "55P03": 503,  # lock_not_available: the gateway's lock_timeout ran out
+    "57014": 503,  # query_canceled: the gateway's statement_timeout ran out
     "57P01": 503,  # admin_shutdown
     "57P02": 503,  # crash_shutdown
     "57P03": 503,  # cannot_connect_now
 }
 UNAVAILABLE = "The database is unavailable, try again later"
+TIMED_OUT = "The database did not answer in time (a row locked by another session, or a long statement), try again later"
+TIMEOUT_SQLSTATES = frozenset({"55P03", "57014"})
 INTERNAL_ERROR = "Internal Server Error"
 
 
@@ -65,6 +71,8 @@ def status_for(exc: psycopg.Error) -> int:
 
 
 def detail_for(exc: psycopg.Error, status: int) -> str:
+    if exc.sqlstate in TIMEOUT_SQLSTATES:
+        return TIMED_OUT
     if status == 503:
         # Connection errors name hosts and ports: operators find them in the log, clients need not.
         return UNAVAILABLE

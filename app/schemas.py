@@ -45,8 +45,15 @@ def _not_a_boolean(value: Any) -> Any:
 Timestamp = Annotated[
     datetime,
     PlainSerializer(_naive_utc, return_type=str),
+    # Not "format": "date-time": RFC 3339 wants an offset, and fastqueue 1.7's wire format has none.
     WithJsonSchema(
-        {"type": "string", "format": "date-time", "examples": ["2022-10-05T19:21:30.651029"]}, mode="serialization"
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$",
+            "description": "UTC, ISO 8601 without an offset, always with microseconds.",
+            "examples": ["2022-10-05T19:21:30.651029"],
+        },
+        mode="serialization",
     ),
 ]
 ResourceId = Annotated[
@@ -67,6 +74,10 @@ class ErrorDetail(BaseModel):
     detail: str | list[dict[str, Any]]
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "Queue not found"}]})
+
+
+# FastAPI's own answer to a body it cannot even decode (not UTF-8, say): every route with a body has it.
+BODY_NOT_JSON = {400: {"model": ErrorDetail, "description": "The body is not JSON text (UTF-8)"}}
 
 
 # Topics

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     database_pool_min_size: int = 1
     database_pool_max_size: int = 10
     database_pool_timeout_seconds: float = 5
+    # A request waits at most this long for a row another session has locked, then gets 503.
+    database_lock_timeout_seconds: float = 5
+    # And no single call runs longer than this (purging a huge queue is the likeliest to reach it).
+    database_statement_timeout_seconds: float = 60
     server_host: str = "0.0.0.0"
     server_port: int = 8000
     server_num_workers: int = 1

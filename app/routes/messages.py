@@ -9,7 +9,7 @@ from psycopg.types.json import Jsonb
 from app import queries
 from app.db import Pool, fetch_all, fetch_one
 from app.limits import MAX_PAGE_SIZE
-from app.schemas import ErrorDetail, MessageList, MessagePublish
+from app.schemas import BODY_NOT_JSON, ErrorDetail, MessageList, MessagePublish
 
 router = APIRouter(tags=["messages"])
 
@@ -19,6 +19,7 @@ router = APIRouter(tags=["messages"])
     status_code=status.HTTP_201_CREATED,
     response_model=MessageList,
     responses={
+        **BODY_NOT_JSON,
         404: {"model": ErrorDetail, "description": "Topic not found"},
         413: {
             "model": ErrorDetail,

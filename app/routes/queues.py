@@ -6,7 +6,17 @@ from psycopg.types.json import Jsonb
 from app import queries
 from app.db import Pool, fetch_all, fetch_one
 from app.routes._params import Limit, Offset
-from app.schemas import ErrorDetail, Queue, QueueCreate, QueueList, QueueSettings, QueueStats, QueueUpdate, Redrive
+from app.schemas import (
+    BODY_NOT_JSON,
+    ErrorDetail,
+    Queue,
+    QueueCreate,
+    QueueList,
+    QueueSettings,
+    QueueStats,
+    QueueUpdate,
+    Redrive,
+)
 
 router = APIRouter(prefix="/queues", tags=["queues"])
 
@@ -25,6 +35,7 @@ def _settings(body: QueueSettings) -> dict:
     status_code=status.HTTP_201_CREATED,
     response_model=Queue,
     responses={
+        **BODY_NOT_JSON,
         404: {"model": ErrorDetail, "description": "Topic not found, or the dead queue was not found"},
         422: {"model": ErrorDetail, "description": "A value breaks a rule, or this queue already exists"},
     },
@@ -50,6 +61,7 @@ async def get_queue(queue_id: str, pool: Pool):
     "/{queue_id}",
     response_model=Queue,
     responses={
+        **BODY_NOT_JSON,
         404: {"model": ErrorDetail, "description": "Queue, topic or dead queue not found"},
         **INVALID,
     },
@@ -80,7 +92,11 @@ async def purge_queue(queue_id: str, pool: Pool) -> None:
 @router.put(
     "/{queue_id}/redrive",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: {"model": ErrorDetail, "description": "Queue or destination queue not found"}, **INVALID},
+    responses={
+        **BODY_NOT_JSON,
+        404: {"model": ErrorDetail, "description": "Queue or destination queue not found"},
+        **INVALID,
+    },
 )
 async def redrive_queue(queue_id: str, body: Redrive, pool: Pool) -> None:
     """Move the queue's available messages (typically from a dead queue) to another queue, as if newly

@@ -5,7 +5,7 @@ from fastapi import APIRouter, status
 from app import queries
 from app.db import Pool, fetch_all, fetch_one
 from app.routes._params import Limit, Offset
-from app.schemas import ErrorDetail, Topic, TopicCreate, TopicList
+from app.schemas import BODY_NOT_JSON, ErrorDetail, Topic, TopicCreate, TopicList
 
 router = APIRouter(prefix="/topics", tags=["topics"])
 
@@ -16,7 +16,7 @@ NOT_FOUND = {404: {"model": ErrorDetail, "description": "Topic not found"}}
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=Topic,
-    responses={422: {"model": ErrorDetail, "description": "Invalid id, or this topic already exists"}},
+    responses={**BODY_NOT_JSON, 422: {"model": ErrorDetail, "description": "Invalid id, or this topic already exists"}},
 )
 async def create_topic(body: TopicCreate, pool: Pool):
     """Create a topic: a name that publishers send messages to."""
