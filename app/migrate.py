@@ -87,12 +87,15 @@ def _apply_migrations(conn: psycopg.Connection, echo: Callable[[str], None]) -> 
                     " landed migrations must not change: restore it and add a new migration instead"
                 )
             continue
-        with conn.transaction():
-            conn.execute(
-                "insert into fastqueue.schema_migrations (version, name, checksum) values (%s, %s, %s)",
-                (version, name, checksum),
-            )
-            conn.execute(path.read_text())
+        try:
+            with conn.transaction():
+                conn.execute(
+                    "insert into fastqueue.schema_migrations (version, name, checksum) values (%s, %s, %s)",
+                    (version, name, checksum),
+                )
+                conn.execute(path.read_text())
+        except psycopg.Error as exc:
+            raise MigrationError(f"migration {path.name} failed and was rolled back: {str(exc).strip()}") from exc
         echo(f"migration {path.name}: applied")
         applied.append(path.name)
     if not applied:
@@ -106,7 +109,12 @@ def _apply_functions(conn: psycopg.Connection) -> int:
         # Bodies are checked when called, not when created, so files may reference each other in any order.
         conn.execute("set local check_function_bodies = off")
         for path in files:
-            conn.execute(path.read_text())
+            try:
+                conn.execute(path.read_text())
+            except psycopg.Error as exc:
+                raise MigrationError(
+                    f"function file {path.name} failed; no function was changed: {str(exc).strip()}"
+                ) from exc
     return len(files)
 
 

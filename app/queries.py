@@ -18,7 +18,11 @@ _QUEUE_SETTINGS = (
     " message_filters => %(message_filters)s,"
     " dead_queue_id => %(dead_queue_id)s,"
     " message_max_deliveries => %(message_max_deliveries)s::integer,"
-    " delivery_delay_seconds => %(delivery_delay_seconds)s::integer"
+    " delivery_delay_seconds => %(delivery_delay_seconds)s::integer,"
+    " retry_min_backoff_seconds => %(retry_min_backoff_seconds)s::integer,"
+    " retry_max_backoff_seconds => %(retry_max_backoff_seconds)s::integer,"
+    " enable_message_ordering => %(enable_message_ordering)s,"
+    " filter => %(filter)s"
 )
 CREATE_QUEUE = f"select * from fastqueue.create_queue(id => %(id)s, {_QUEUE_SETTINGS})"
 UPDATE_QUEUE = f"select * from fastqueue.update_queue(id => %(id)s, {_QUEUE_SETTINGS})"

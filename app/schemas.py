@@ -5,7 +5,7 @@ field-by-field 422 and /docs shows the limits; the SQL functions check every rul
 authority (rules that need the database, such as "the dead queue exists", live only there).
 
 Response models fix the wire format of the original fastqueue 1.7 (see the quickstart): timestamps are
-naive UTC ISO 8601 with microseconds, and a queue's `delivery_delay_seconds` appears only when set.
+naive UTC ISO 8601 with microseconds, and a queue's settings that 1.7 did not have appear only when set.
 """
 
 from datetime import UTC, datetime
@@ -138,6 +138,26 @@ class QueueSettings(BaseModel):
     delivery_delay_seconds: Integer | None = Field(
         None, ge=1, le=900, description="New messages become available only after this delay; null for none."
     )
+    retry_min_backoff_seconds: Integer | None = Field(
+        None,
+        ge=0,
+        le=600,
+        description="With retry_max_backoff_seconds: a nack without a delay waits"
+        " min(max, min * 2^(delivery_attempts - 1)) seconds.",
+    )
+    retry_max_backoff_seconds: Integer | None = Field(
+        None, ge=0, le=600, description="The longest retry backoff; given together with retry_min_backoff_seconds."
+    )
+    enable_message_ordering: bool = Field(
+        False, description="Deliver messages that share an ordering_key one at a time, in publish order."
+    )
+    filter: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description='A Pub/Sub-style filter over attributes, e.g. attributes.event = "created" AND NOT'
+        ' attributes:test; a message must pass it and message_filters.',
+    )
 
 
 class QueueCreate(QueueSettings):
@@ -154,6 +174,16 @@ class QueueUpdate(QueueSettings):
     )
 
 
+# Queue settings fastqueue 1.7 did not have: shown in responses only when set (not null, not false).
+QUEUE_EXTENSION_FIELDS = (
+    "delivery_delay_seconds",
+    "retry_min_backoff_seconds",
+    "retry_max_backoff_seconds",
+    "enable_message_ordering",
+    "filter",
+)
+
+
 class Queue(BaseModel):
     id: str
     topic_id: str | None
@@ -162,7 +192,11 @@ class Queue(BaseModel):
     message_filters: dict[str, list[str]] | None
     dead_queue_id: str | None
     message_max_deliveries: int | None
-    delivery_delay_seconds: int | None = Field(None, description="Present only when the queue has a delivery delay.")
+    delivery_delay_seconds: int | None = Field(None, description="Present only when set.")
+    retry_min_backoff_seconds: int | None = Field(None, description="Present only when set.")
+    retry_max_backoff_seconds: int | None = Field(None, description="Present only when set.")
+    enable_message_ordering: bool = Field(False, description="Present only when true.")
+    filter: str | None = Field(None, description="Present only when set.")
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -179,11 +213,12 @@ class Queue(BaseModel):
     )
 
     @model_serializer(mode="wrap")
-    def _omit_unset_delay(self, handler: SerializerFunctionWrapHandler):  # unannotated: /docs keeps the fields
-        # fastqueue 1.7 had no delivery delay: its clients see exactly its nine keys unless a delay is set.
+    def _omit_unset_extensions(self, handler: SerializerFunctionWrapHandler):  # unannotated: /docs keeps the fields
+        # fastqueue 1.7's clients see exactly its nine keys; a setting it did not have shows once it is set.
         body = handler(self)
-        if body.get("delivery_delay_seconds") is None:
-            body.pop("delivery_delay_seconds", None)
+        for name in QUEUE_EXTENSION_FIELDS:
+            if body.get(name) is None or body.get(name) is False:  # not `not value`: a backoff of 0 is set
+                body.pop(name, None)
         return body
 
 

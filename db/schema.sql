@@ -27,6 +27,11 @@ create table fastqueue.queues (
     delivery_delay_seconds integer,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
+    retry_min_backoff_seconds integer,
+    retry_max_backoff_seconds integer,
+    enable_message_ordering boolean not null default false,
+    filter text,
+    filter_ast jsonb,
     constraint queues_id_format check (id ~ '^[a-zA-Z0-9._-]+$' and char_length(id) <= 128),
     constraint queues_ack_deadline_seconds_range check (ack_deadline_seconds between 1 and 600),
     constraint queues_message_retention_seconds_range check (message_retention_seconds between 600 and 1209600),
@@ -39,7 +44,15 @@ create table fastqueue.queues (
         or (jsonb_typeof(message_filters) = 'object'
             and not jsonb_path_exists(message_filters, 'strict $.* ? (@.type() != "array")')
             and not jsonb_path_exists(message_filters, 'strict $.*[*] ? (@.type() != "string")'))
-    )
+    ),
+    constraint queues_retry_backoff_pair
+        check ((retry_min_backoff_seconds is null) = (retry_max_backoff_seconds is null)),
+    constraint queues_retry_backoff_range
+        check (retry_min_backoff_seconds between 0 and 600
+               and retry_max_backoff_seconds between 0 and 600
+               and retry_min_backoff_seconds <= retry_max_backoff_seconds),
+    constraint queues_filter_length check (char_length(filter) between 1 and 256),
+    constraint queues_filter_parsed check ((filter is null) = (filter_ast is null))
 );
 comment on table fastqueue.queues is 'Subscriptions: each queue receives a copy of the messages published to its topic that pass its filter.';
 comment on constraint queues_id_format on fastqueue.queues is
@@ -58,6 +71,23 @@ comment on constraint queues_dead_queue_not_itself on fastqueue.queues is
     'dead_queue_id must name another queue, not the queue itself';
 comment on constraint queues_message_filters_shape on fastqueue.queues is
     'message_filters must be null or a JSON object mapping each attribute name to a list of allowed string values, e.g. {"event_name": ["created", "updated"]}';
+
+comment on column fastqueue.queues.retry_min_backoff_seconds is
+    'With retry_max_backoff_seconds: a nack without an explicit delay waits min(max, min * 2^(delivery_attempts - 1)) seconds.';
+comment on column fastqueue.queues.enable_message_ordering is
+    'Messages that share an ordering_key are delivered one at a time, in publish order.';
+comment on column fastqueue.queues.filter is
+    'A Pub/Sub-style filter expression over message attributes, as written; both it and message_filters must match.';
+comment on column fastqueue.queues.filter_ast is
+    'filter parsed once when the queue is written (fastqueue._parse_filter), evaluated at publish time.';
+comment on constraint queues_retry_backoff_pair on fastqueue.queues is
+    'retry_min_backoff_seconds and retry_max_backoff_seconds must be given together or not at all';
+comment on constraint queues_retry_backoff_range on fastqueue.queues is
+    'retry_min_backoff_seconds and retry_max_backoff_seconds must be between 0 and 600, the minimum no larger than the maximum';
+comment on constraint queues_filter_length on fastqueue.queues is
+    'filter must be 1 to 256 characters';
+comment on constraint queues_filter_parsed on fastqueue.queues is
+    'filter_ast must be filter parsed: write queues through create_queue or update_queue';
 
 create index queues_topic_id_idx on fastqueue.queues (topic_id);
 create index queues_dead_queue_id_idx on fastqueue.queues (dead_queue_id);

@@ -6,7 +6,11 @@ create or replace function fastqueue.create_queue(
     message_filters jsonb default null,
     dead_queue_id text default null,
     message_max_deliveries integer default null,
-    delivery_delay_seconds integer default null
+    delivery_delay_seconds integer default null,
+    retry_min_backoff_seconds integer default null,
+    retry_max_backoff_seconds integer default null,
+    enable_message_ordering boolean default false,
+    filter text default null
 )
 returns fastqueue.queues
 language plpgsql
@@ -27,11 +31,15 @@ begin
 
     insert into fastqueue.queues (
         id, topic_id, ack_deadline_seconds, message_retention_seconds, message_filters,
-        dead_queue_id, message_max_deliveries, delivery_delay_seconds)
+        dead_queue_id, message_max_deliveries, delivery_delay_seconds,
+        retry_min_backoff_seconds, retry_max_backoff_seconds, enable_message_ordering, filter, filter_ast)
     values (
         create_queue.id, create_queue.topic_id, create_queue.ack_deadline_seconds,
         create_queue.message_retention_seconds, nullif(create_queue.message_filters, 'null'::jsonb),
-        create_queue.dead_queue_id, create_queue.message_max_deliveries, create_queue.delivery_delay_seconds)
+        create_queue.dead_queue_id, create_queue.message_max_deliveries, create_queue.delivery_delay_seconds,
+        create_queue.retry_min_backoff_seconds, create_queue.retry_max_backoff_seconds,
+        coalesce(create_queue.enable_message_ordering, false),
+        create_queue.filter, fastqueue._parse_filter(create_queue.filter))
     returning * into v_queue;
     return v_queue;
 exception
@@ -48,15 +56,18 @@ exception
 end;
 $$;
 
-comment on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer) is
+comment on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text) is
 'Creates a queue, subscribed to topic_id (or to nothing when topic_id is null).
 ack_deadline_seconds 1..600: how long a consumed message stays leased before it is delivered again.
 message_retention_seconds 600..1209600: how long a message lives before it expires undelivered.
 message_filters: null, or {"attribute": ["allowed", "values"], ...}; a message is copied here only if it has every key with an allowed value.
 dead_queue_id with message_max_deliveries 1..1000 (together or not at all): after that many deliveries an unacked message moves to the dead queue.
 delivery_delay_seconds 1..900 or null: new messages become available only after this delay.
-Errors: P0002 "Topic not found" / "Queue not found" (dead queue); 23505 "This queue already exists"; 22023 when a value breaks a rule (the message says which and the allowed range).
+retry_min_backoff_seconds with retry_max_backoff_seconds, 0..600 each, min <= max (together or not at all): a nack without an explicit delay makes the message wait min(max, min * 2^(delivery_attempts - 1)) seconds.
+enable_message_ordering: messages that share an ordering_key are delivered one at a time, in publish order.
+filter: null, or a Pub/Sub-style expression over attributes (at most 256 characters), parsed once here; a message must pass it and message_filters.
+Errors: P0002 "Topic not found" / "Queue not found" (dead queue); 23505 "This queue already exists"; 22023 when a value breaks a rule (the message says which and the allowed range) or the filter does not parse (the message gives the position).
 Example: select * from fastqueue.create_queue(''all-events'', ''events'', ack_deadline_seconds => 30, message_retention_seconds => 1209600);';
 
-revoke execute on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer) from public;
-grant execute on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer) to fastqueue_admin;
+revoke execute on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text) from public;
+grant execute on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text) to fastqueue_admin;

@@ -6,7 +6,11 @@ create or replace function fastqueue.update_queue(
     message_filters jsonb default null,
     dead_queue_id text default null,
     message_max_deliveries integer default null,
-    delivery_delay_seconds integer default null
+    delivery_delay_seconds integer default null,
+    retry_min_backoff_seconds integer default null,
+    retry_max_backoff_seconds integer default null,
+    enable_message_ordering boolean default false,
+    filter text default null
 )
 returns fastqueue.queues
 language plpgsql
@@ -34,6 +38,11 @@ begin
            dead_queue_id = update_queue.dead_queue_id,
            message_max_deliveries = update_queue.message_max_deliveries,
            delivery_delay_seconds = update_queue.delivery_delay_seconds,
+           retry_min_backoff_seconds = update_queue.retry_min_backoff_seconds,
+           retry_max_backoff_seconds = update_queue.retry_max_backoff_seconds,
+           enable_message_ordering = coalesce(update_queue.enable_message_ordering, false),
+           filter = update_queue.filter,
+           filter_ast = fastqueue._parse_filter(update_queue.filter),
            updated_at = now()
      where q.id = update_queue.id
     returning * into v_queue;
@@ -52,10 +61,10 @@ exception
 end;
 $$;
 
-comment on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer) is
+comment on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text) is
 'Replaces every setting of a queue (same parameters and rules as create_queue); created_at is kept, updated_at set. Messages already queued keep their expiry and schedule.
-Errors: P0002 "Queue not found" (the queue or its dead queue) / "Topic not found"; 22023 when a value breaks a rule.
+Errors: P0002 "Queue not found" (the queue or its dead queue) / "Topic not found"; 22023 when a value breaks a rule or the filter does not parse.
 Example: select * from fastqueue.update_queue(''all-events'', ''events'', ack_deadline_seconds => 60, message_retention_seconds => 86400);';
 
-revoke execute on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer) from public;
-grant execute on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer) to fastqueue_admin;
+revoke execute on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text) from public;
+grant execute on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text) to fastqueue_admin;

@@ -17,7 +17,7 @@ select functions_are(
         'queue_depths',
         -- internal helpers
         '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filters_match', '_is_available',
-        '_move_messages', '_queue', '_require_between', '_topic'
+        '_move_messages', '_parse_filter', '_queue', '_require_between', '_topic'
     ],
     'Schema fastqueue holds exactly the API functions and their internal helpers.'
 );
@@ -62,13 +62,17 @@ select is((select signature from api_signature where name = 'delete_topic'),
 select is((select signature from api_signature where name = 'create_queue'),
     'id text, topic_id text, ack_deadline_seconds integer, message_retention_seconds integer, '
     'message_filters jsonb DEFAULT NULL::jsonb, dead_queue_id text DEFAULT NULL::text, '
-    'message_max_deliveries integer DEFAULT NULL::integer, delivery_delay_seconds integer DEFAULT NULL::integer'
+    'message_max_deliveries integer DEFAULT NULL::integer, delivery_delay_seconds integer DEFAULT NULL::integer, '
+    'retry_min_backoff_seconds integer DEFAULT NULL::integer, retry_max_backoff_seconds integer DEFAULT NULL::integer, '
+    'enable_message_ordering boolean DEFAULT false, filter text DEFAULT NULL::text'
     ' -> fastqueue.queues',
     'create_queue keeps the positional signature of DESIGN.md and returns a queue.');
 select is((select signature from api_signature where name = 'update_queue'),
     'id text, topic_id text, ack_deadline_seconds integer, message_retention_seconds integer, '
     'message_filters jsonb DEFAULT NULL::jsonb, dead_queue_id text DEFAULT NULL::text, '
-    'message_max_deliveries integer DEFAULT NULL::integer, delivery_delay_seconds integer DEFAULT NULL::integer'
+    'message_max_deliveries integer DEFAULT NULL::integer, delivery_delay_seconds integer DEFAULT NULL::integer, '
+    'retry_min_backoff_seconds integer DEFAULT NULL::integer, retry_max_backoff_seconds integer DEFAULT NULL::integer, '
+    'enable_message_ordering boolean DEFAULT false, filter text DEFAULT NULL::text'
     ' -> fastqueue.queues',
     'update_queue has the same parameters as create_queue and returns a queue.');
 select is((select signature from api_signature where name = 'get_queue'),

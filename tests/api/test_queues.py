@@ -196,3 +196,26 @@ def test_unknown_queue_is_404_everywhere(client: httpx.Client, uid: Callable[[st
         client.get(f"/queues/{missing}/messages"),
     ):
         assert (response.status_code, response.json()) == (404, {"detail": "Queue not found"}), response.request.url
+
+
+def test_settings_beyond_1_7_show_only_when_set(client: httpx.Client, uid: Callable[[str], str]) -> None:
+    base = {"ack_deadline_seconds": 30, "message_retention_seconds": 600}
+    plain = client.post("/queues", json={"id": uid("plain"), **base})
+    assert plain.status_code == 201, plain.text
+    assert "retry_min_backoff_seconds" not in plain.json() and "enable_message_ordering" not in plain.json()
+
+    backoff = {"retry_min_backoff_seconds": 0, "retry_max_backoff_seconds": 8}
+    created = client.post("/queues", json={"id": uid("backoff"), **base, **backoff})
+    assert created.status_code == 201, created.text
+    assert {k: created.json()[k] for k in backoff} == backoff, "a backoff of 0 is a setting, not an absence"
+
+    half = client.post("/queues", json={"id": uid("half"), **base, "retry_min_backoff_seconds": 1})
+    assert half.status_code == 422
+    assert half.json()["detail"] == (
+        "retry_min_backoff_seconds and retry_max_backoff_seconds must be given together or not at all"
+    )
+    inverted = client.post(
+        "/queues", json={"id": uid("inverted"), **base, "retry_min_backoff_seconds": 9, "retry_max_backoff_seconds": 3}
+    )
+    assert inverted.status_code == 422
+    assert "no larger than the maximum" in inverted.json()["detail"]
