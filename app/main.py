@@ -15,7 +15,7 @@ from app.auth import AUTH_REQUIRED_STATE, AuthMiddleware, authorize
 from app.db import create_pool
 from app.limits import BodySizeLimitMiddleware
 from app.metrics import MetricsMiddleware
-from app.routes import health, messages, queues, topics
+from app.routes import consume, health, leases, publish, queues, topics
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if tokens:
         app.add_middleware(AuthMiddleware, tokens=tokens)
     app.add_middleware(MetricsMiddleware)
-    for module in (topics, queues, messages, health):
+    for module in (topics, queues, publish, consume, leases, health):
         app.include_router(module.router)
     return app
 

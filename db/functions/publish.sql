@@ -54,6 +54,7 @@ begin
           from fastqueue.queues q
          where q.topic_id = v_topic.id
            and fastqueue._filters_match(q.message_filters, v_attributes)
+           and fastqueue._filter_matches(q.filter_ast, v_attributes)
          order by q.id
         returning *;
 end;

@@ -16,8 +16,8 @@ select functions_are(
         -- beyond DESIGN.md's table (more functions are welcome): read by /metrics
         'queue_depths',
         -- internal helpers
-        '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filters_match', '_is_available',
-        '_move_messages', '_parse_filter', '_queue', '_require_between', '_topic'
+        '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filter_matches', '_filters_match', '_is_available',
+        '_move_messages', '_notify_available', '_parse_filter', '_queue', '_require_between', '_topic'
     ],
     'Schema fastqueue holds exactly the API functions and their internal helpers.'
 );
