@@ -10,6 +10,7 @@ declare
     v_limit_setting text := nullif(btrim(current_setting('fastqueue.max_message_bytes', true)), '');
     v_limit bigint := 1048576;
     v_size bigint;
+    v_message fastqueue.messages;
 begin
     -- Checked here as well as by the table's constraints: a message that reaches no queue must be
     -- refused all the same.
@@ -44,7 +45,7 @@ begin
             hint = 'Send a smaller message; operators raise the limit with the setting fastqueue.max_message_bytes.';
     end if;
 
-    return query
+    for v_message in
         insert into fastqueue.messages (queue_id, data, attributes, expired_at, scheduled_at)
         select q.id,
                publish.data,
@@ -56,7 +57,11 @@ begin
            and fastqueue._filters_match(q.message_filters, v_attributes)
            and fastqueue._filter_matches(q.filter_ast, v_attributes)
          order by q.id
-        returning *;
+        returning *
+    loop
+        perform fastqueue._notify_available(v_message.queue_id);  -- wakes long-polling consumers at commit
+        return next v_message;
+    end loop;
 end;
 $$;
 
