@@ -40,9 +40,13 @@ ROLES = (PUBLISHER, CONSUMER, ADMIN)
 # (method, route template) -> the role it needs besides admin. Anything not here needs admin.
 REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/topics/{topic_id}/messages"): PUBLISHER,
+    ("POST", "/topics/{topic_id}/messages/batch"): PUBLISHER,
     ("GET", "/queues/{queue_id}/messages"): CONSUMER,
     ("PUT", "/messages/{message_id}/ack"): CONSUMER,
     ("PUT", "/messages/{message_id}/nack"): CONSUMER,
+    ("PUT", "/messages/{message_id}/deadline"): CONSUMER,
+    ("POST", "/messages/ack"): CONSUMER,
+    ("POST", "/messages/nack"): CONSUMER,
     ("GET", "/queues/{queue_id}/stats"): CONSUMER,
 }
 # Paths anyone may call, with or without a token (all of them fixed paths, so also their route templates).

@@ -11,6 +11,7 @@ here the SQLSTATE picks the status and the sentence (the error's primary message
     22P05 untranslatable_character        422  "\\u0000" inside a JSON string
     22P02 invalid_text_representation     422  JSON PostgreSQL refuses (lone surrogates, NaN)
     54000 program_limit_exceeded          413  "Message too large: <size> bytes, the limit is <limit> bytes"
+    FQ409 stale delivery (fastqueue's)    409  "Stale delivery: the message is now on delivery attempt <n>, not <given>"
     client-side DataError                 422  a NUL byte in a text argument (psycopg refuses to send it)
     55P03 lock_not_available, 57014 query_canceled
                                           503  lock_timeout or statement_timeout ran out (app/db.py)
@@ -45,6 +46,7 @@ STATUS_BY_SQLSTATE = {
     "22P05": 422,
     "22P02": 422,
     "54000": 413,  # program_limit_exceeded: publish's message size limit
+    "FQ409": 409,  # fastqueue's own: ack/nack/set_deadline with a delivery_attempt that is no longer the latest
     "55P03": 503,  # lock_not_available: the gateway's lock_timeout ran out
     "57014": 503,  # query_canceled: the gateway's statement_timeout ran out
     "57P01": 503,  # admin_shutdown

@@ -4,10 +4,11 @@ The message size rule itself lives in SQL (db/functions/publish.sql reads the cu
 fastqueue.max_message_bytes, which the gateway sets on its connections: app/db.py). Here only:
 
 - the request body guard: a body larger than the message limit plus ENVELOPE_BYTES cannot hold an
-  acceptable message, so it gets 413 before anything reads it into memory and parses it;
+  acceptable message, so it gets 413 before anything reads it into memory and parses it; a batch
+  publish (POST /topics/{id}/messages/batch) may be larger, up to FASTQUEUE_MAX_BATCH_BYTES;
 - page sizes (`limit` of the list and consume routes: 1..MAX_PAGE_SIZE, else FastAPI's 422, as the
   SQL functions bound them too);
-- MAX_BATCH_SIZE, for batch endpoints (publish or ack many at once) when they come: none exists yet.
+- MAX_BATCH_SIZE, the most items of a batch request (publish_batch takes 1..1000 messages in SQL too).
 """
 
 from starlette.datastructures import Headers
@@ -20,13 +21,30 @@ MAX_MESSAGE_BYTES_CEILING = 2**28 - 1
 # What a request body may hold beyond the message: the JSON envelope, whitespace, escapes.
 ENVELOPE_BYTES = 64 * 1024
 MAX_PAGE_SIZE = 1000
-# The most items one batch request may carry (for batch endpoints to come; nothing uses it yet). Such an
-# endpoint needs its own body allowance: MAX_BATCH_SIZE messages do not fit max_body_bytes().
-MAX_BATCH_SIZE = 100
+# The most items one batch request may carry. A batch publish has its own body allowance (below):
+# MAX_BATCH_SIZE messages do not fit max_body_bytes().
+MAX_BATCH_SIZE = 1000
+# A batch publish body may hold this much by default (FASTQUEUE_MAX_BATCH_BYTES): 1,000 messages of 1 MiB
+# would be a gigabyte parsed in one process, so the batch as a whole is capped, never below one message.
+DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024
+# The route template whose bodies get the batch allowance, matched on the raw path before routing.
+BATCH_PATH_PREFIX, BATCH_PATH_SUFFIX = "/topics/", "/messages/batch"
 
 
 def max_body_bytes(max_message_bytes: int) -> int:
     return max_message_bytes + ENVELOPE_BYTES
+
+
+def max_batch_body_bytes(max_message_bytes: int, max_batch_bytes: int) -> int:
+    # A batch may always carry one message of the largest size a single publish accepts.
+    return max(max_batch_bytes, max_body_bytes(max_message_bytes))
+
+
+def _is_batch_path(path: str) -> bool:
+    if not (path.startswith(BATCH_PATH_PREFIX) and path.endswith(BATCH_PATH_SUFFIX)):
+        return False
+    topic_id = path[len(BATCH_PATH_PREFIX) : -len(BATCH_PATH_SUFFIX)]
+    return bool(topic_id) and "/" not in topic_id
 
 
 class BodySizeLimitMiddleware:
@@ -37,19 +55,22 @@ class BodySizeLimitMiddleware:
     memory, then handed on to the application as one body; the first chunk past the limit ends it with 413.
     """
 
-    def __init__(self, app: ASGIApp, max_message_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_message_bytes: int, max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES) -> None:
         self.app = app
         self.max_message_bytes = max_message_bytes
         self.max_body_bytes = max_body_bytes(max_message_bytes)
+        self.max_batch_body_bytes = max_batch_body_bytes(max_message_bytes, max_batch_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        batch = scope["method"] == "POST" and _is_batch_path(scope["path"])
+        limit = self.max_batch_body_bytes if batch else self.max_body_bytes
         declared = _content_length(scope)
         if declared is not None:
-            if declared > self.max_body_bytes:
-                await self._too_large(f"{declared} bytes", scope, receive, send)
+            if declared > limit:
+                await self._too_large(f"{declared} bytes", limit, batch, scope, receive, send)
             else:
                 await self.app(scope, receive, send)
             return
@@ -62,9 +83,9 @@ class BodySizeLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > limit:
                 chunks.clear()
-                await self._too_large(f"more than {self.max_body_bytes} bytes", scope, receive, send)
+                await self._too_large(f"more than {limit} bytes", limit, batch, scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -82,11 +103,14 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, size: str, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = (
-            f"Request body too large: {size}, the limit is {self.max_body_bytes} bytes"
-            f" (a message of at most {self.max_message_bytes} bytes plus {ENVELOPE_BYTES} for the rest of the request)"
-        )
+    async def _too_large(self, size: str, limit: int, batch: bool, scope: Scope, receive: Receive, send: Send) -> None:
+        if batch:
+            detail = f"Request body too large: {size}, the limit for a batch is {limit} bytes (FASTQUEUE_MAX_BATCH_BYTES)"
+        else:
+            detail = (
+                f"Request body too large: {size}, the limit is {limit} bytes (a message of at most"
+                f" {self.max_message_bytes} bytes plus {ENVELOPE_BYTES} for the rest of the request)"
+            )
         await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
 
 

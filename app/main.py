@@ -14,6 +14,7 @@ from app import errors
 from app.auth import AUTH_REQUIRED_STATE, AuthMiddleware, authorize
 from app.db import create_pool
 from app.limits import BodySizeLimitMiddleware
+from app.listener import Listener
 from app.metrics import MetricsMiddleware
 from app.routes import consume, health, leases, publish, queues, topics
 from app.settings import Settings, get_settings
@@ -54,9 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool = create_pool(settings)
         await pool.open()
         app.state.pool = pool
+        # Long polling's one LISTEN connection for this process; it connects (and reconnects) by itself.
+        listener = Listener(settings)
+        await listener.start()
+        app.state.listener = listener
         try:
             yield
         finally:
+            await listener.stop()
             await pool.close()
 
     app = FastAPI(
@@ -72,7 +78,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The last added runs first: metrics count every answer; auth answers 401 before the body is read
     # (403 comes from the authorize dependency, once the route is known); the body guard answers 413
     # before the body is read past its limit and parsed.
-    app.add_middleware(BodySizeLimitMiddleware, max_message_bytes=settings.max_message_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_message_bytes=settings.max_message_bytes,
+        max_batch_bytes=settings.max_batch_bytes,
+    )
     tokens = settings.tokens
     setattr(app.state, AUTH_REQUIRED_STATE, bool(tokens))
     if tokens:

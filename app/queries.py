@@ -5,11 +5,19 @@ optional ones. Integer arguments are cast so a Python int that psycopg sends as 
 the `integer` signature. Values are always bound, never formatted into the SQL.
 """
 
-CREATE_TOPIC = "select * from fastqueue.create_topic(id => %(id)s)"
+CREATE_TOPIC = (
+    "select * from fastqueue.create_topic(id => %(id)s,"
+    " deduplication_window_seconds => %(deduplication_window_seconds)s::integer)"
+)
 GET_TOPIC = "select * from fastqueue.get_topic(id => %(id)s)"
 LIST_TOPICS = 'select * from fastqueue.list_topics("offset" => %(offset)s::integer, "limit" => %(limit)s::integer)'
 DELETE_TOPIC = "select * from fastqueue.delete_topic(id => %(id)s)"
-PUBLISH = "select * from fastqueue.publish(topic_id => %(topic_id)s, data => %(data)s, attributes => %(attributes)s)"
+PUBLISH = (
+    "select * from fastqueue.publish(topic_id => %(topic_id)s, data => %(data)s, attributes => %(attributes)s,"
+    " delay_seconds => %(delay_seconds)s::integer, deduplication_id => %(deduplication_id)s,"
+    " ordering_key => %(ordering_key)s)"
+)
+PUBLISH_BATCH = "select * from fastqueue.publish_batch(topic_id => %(topic_id)s, messages => %(messages)s)"
 
 _QUEUE_SETTINGS = (
     "topic_id => %(topic_id)s,"
@@ -36,8 +44,22 @@ REDRIVE_QUEUE = (
 )
 
 CONSUME = "select * from fastqueue.consume(queue_id => %(queue_id)s, max_messages => %(max_messages)s::integer)"
-ACK = "select fastqueue.ack(message_id => %(message_id)s) as found"
-NACK = "select fastqueue.nack(message_id => %(message_id)s) as found"
+# The long-polling listener's shared re-check (app/listener.py): which of these queues could be consumed now.
+AVAILABLE_QUEUES = "select queue_id from fastqueue.available_queues(queue_ids => %(queue_ids)s::text[]) as queue_id"
+ACK = "select fastqueue.ack(message_id => %(message_id)s, delivery_attempt => %(delivery_attempt)s::integer) as found"
+NACK = (
+    "select fastqueue.nack(message_id => %(message_id)s, delivery_attempt => %(delivery_attempt)s::integer,"
+    " delay_seconds => %(delay_seconds)s::integer) as found"
+)
+SET_DEADLINE = (
+    "select fastqueue.set_deadline(message_id => %(message_id)s, seconds => %(seconds)s::integer,"
+    " delivery_attempt => %(delivery_attempt)s::integer) as found"
+)
+ACK_MESSAGES = "select fastqueue.ack_messages(message_ids => %(message_ids)s::uuid[]) as acked"
+NACK_MESSAGES = (
+    "select fastqueue.nack_messages(message_ids => %(message_ids)s::uuid[],"
+    " delay_seconds => %(delay_seconds)s::integer) as nacked"
+)
 
 QUEUE_DEPTHS = "select queue_id, available_messages, total_messages from fastqueue.queue_depths()"
 HEALTH = "select 1 as ok"

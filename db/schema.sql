@@ -7,11 +7,17 @@ create schema if not exists fastqueue;
 create table fastqueue.topics (
     id text primary key,
     created_at timestamptz not null default now(),
-    constraint topics_id_format check (id ~ '^[a-zA-Z0-9._-]+$' and char_length(id) <= 128)
+    deduplication_window_seconds integer not null default 300,
+    constraint topics_id_format check (id ~ '^[a-zA-Z0-9._-]+$' and char_length(id) <= 128),
+    constraint topics_deduplication_window_seconds_range check (deduplication_window_seconds between 0 and 86400)
 );
 comment on table fastqueue.topics is 'Named destinations for published messages; each message is copied to every queue subscribed to its topic.';
 comment on constraint topics_id_format on fastqueue.topics is
     'id must be 1 to 128 characters, each a letter, a digit, ".", "_" or "-"';
+comment on column fastqueue.topics.deduplication_window_seconds is
+    'How long a deduplication_id given to publish is remembered: a second publish with it within this window delivers nothing new. 0 turns deduplication off.';
+comment on constraint topics_deduplication_window_seconds_range on fastqueue.topics is
+    'deduplication_window_seconds must be between 0 and 86400 (1 day)';
 
 create table fastqueue.queues (
     id text primary key,
@@ -92,6 +98,9 @@ comment on constraint queues_filter_parsed on fastqueue.queues is
 create index queues_topic_id_idx on fastqueue.queues (topic_id);
 create index queues_dead_queue_id_idx on fastqueue.queues (dead_queue_id);
 
+-- Only messages with an ordering key take a number, so unkeyed publishing pays nothing for it.
+create sequence fastqueue.messages_ordering_sequence as bigint;
+
 create table fastqueue.messages (
     id uuid primary key default gen_random_uuid(),
     queue_id text not null references fastqueue.queues (id) on delete cascade,
@@ -102,13 +111,17 @@ create table fastqueue.messages (
     scheduled_at timestamptz not null,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
+    ordering_key text,
+    ordering_sequence bigint,
     constraint messages_data_object check (jsonb_typeof(data) = 'object'),
     constraint messages_attributes_shape check (
         attributes is null
         or (jsonb_typeof(attributes) = 'object'
             and not jsonb_path_exists(attributes, 'strict $.* ? (@.type() != "string")'))
     ),
-    constraint messages_delivery_attempts_not_negative check (delivery_attempts >= 0)
+    constraint messages_delivery_attempts_not_negative check (delivery_attempts >= 0),
+    constraint messages_ordering_key_length check (char_length(ordering_key) between 1 and 128),
+    constraint messages_ordering_key_sequenced check ((ordering_key is null) = (ordering_sequence is null))
 );
 comment on table fastqueue.messages is 'One row per message per queue. scheduled_at is when it can next be leased; a lease moves it ack_deadline_seconds ahead.';
 comment on column fastqueue.messages.scheduled_at is 'When the message can next be delivered: after its delivery delay, or when its current lease ends.';
@@ -116,23 +129,56 @@ comment on column fastqueue.messages.expired_at is 'After this the message is ne
 comment on constraint messages_data_object on fastqueue.messages is 'data must be a JSON object';
 comment on constraint messages_attributes_shape on fastqueue.messages is
     'attributes must be null or a JSON object whose values are all strings';
+comment on column fastqueue.messages.ordering_key is
+    'On a queue with enable_message_ordering, messages that share it are delivered one at a time, in publish order (ordering_sequence).';
+comment on column fastqueue.messages.ordering_sequence is
+    'Publish order among messages with an ordering_key, also within one transaction (from fastqueue.messages_ordering_sequence).';
+comment on constraint messages_ordering_key_length on fastqueue.messages is
+    'ordering_key must be null or 1 to 128 characters';
+comment on constraint messages_ordering_key_sequenced on fastqueue.messages is
+    'ordering_sequence must be set exactly when ordering_key is: publish messages through fastqueue.publish';
 
 -- consume: an index range scan over one queue's messages in the order they become available.
 create index messages_queue_id_scheduled_at_idx on fastqueue.messages (queue_id, scheduled_at);
 -- cleanup: expired messages of every queue, oldest first.
 create index messages_expired_at_idx on fastqueue.messages (expired_at);
+-- consume on an ordered queue: is there an earlier message with the same key in this queue?
+create index messages_queue_id_ordering_key_idx on fastqueue.messages (queue_id, ordering_key, ordering_sequence)
+    where ordering_key is not null;
+
+create table fastqueue.deduplications (
+    topic_id text not null references fastqueue.topics (id) on delete cascade,
+    deduplication_id text not null,
+    message_ids uuid[] not null default '{}',
+    created_at timestamptz not null default now(),
+    expired_at timestamptz not null,
+    primary key (topic_id, deduplication_id),
+    constraint deduplications_deduplication_id_length check (char_length(deduplication_id) between 1 and 128)
+);
+comment on table fastqueue.deduplications is
+    'One row per deduplication_id published to a topic within its window: the ids of the messages the first publish stored. The primary key makes concurrent duplicates wait for the first and then read its row.';
+comment on column fastqueue.deduplications.expired_at is
+    'After this the id may be published anew; cleanup() deletes the row.';
+comment on constraint deduplications_deduplication_id_length on fastqueue.deduplications is
+    'deduplication_id must be null or 1 to 128 characters';
+-- cleanup: expired records, oldest first.
+create index deduplications_expired_at_idx on fastqueue.deduplications (expired_at);
 
 -- Result shapes of functions that return more than one value. Composite types rather than
 -- RETURNS TABLE, so a later migration can ALTER TYPE … ADD ATTRIBUTE without dropping the function.
 create type fastqueue.queue_statistics as (
     num_undelivered_messages bigint,
-    oldest_unacked_message_age_seconds integer
+    oldest_unacked_message_age_seconds integer,
+    num_inflight_messages bigint,
+    num_delayed_messages bigint,
+    num_dead_letter_candidates bigint
 );
 comment on type fastqueue.queue_statistics is 'What queue_stats() returns.';
 
 create type fastqueue.cleanup_summary as (
     expired_messages bigint,
-    dead_lettered_messages bigint
+    dead_lettered_messages bigint,
+    expired_deduplications bigint
 );
 comment on type fastqueue.cleanup_summary is 'What cleanup() returns: how many messages it deleted and moved.';
 

@@ -1,11 +1,11 @@
-"""Publishing: POST /topics/{topic_id}/messages."""
+"""Publishing: POST /topics/{topic_id}/messages, and many at once: POST /topics/{topic_id}/messages/batch."""
 
 from fastapi import APIRouter, status
 from psycopg.types.json import Jsonb
 
 from app import queries
 from app.db import Pool, fetch_all
-from app.schemas import BODY_NOT_JSON, ErrorDetail, MessageList, MessagePublish
+from app.schemas import BODY_NOT_JSON, ErrorDetail, MessageBatchPublish, MessageList, MessagePublish
 
 router = APIRouter(tags=["messages"])
 
@@ -21,15 +21,42 @@ router = APIRouter(tags=["messages"])
             "model": ErrorDetail,
             "description": "data and attributes, as JSON text, are larger than FASTQUEUE_MAX_MESSAGE_BYTES",
         },
-        422: {"model": ErrorDetail, "description": "data or attributes has the wrong shape"},
+        422: {"model": ErrorDetail, "description": "data, attributes or another field has the wrong shape or range"},
     },
 )
 async def publish(topic_id: str, body: MessagePublish, pool: Pool):
     """Publish a message: every queue of the topic whose filters pass its attributes gets a copy, returned
-    here (an empty list when no queue takes it)."""
+    here (an empty list when no queue takes it). A deduplication_id already published to the topic within
+    its deduplication window stores nothing and returns the first publish's copies that still exist."""
     params = {
         "topic_id": topic_id,
         "data": Jsonb(body.data),
         "attributes": None if body.attributes is None else Jsonb(body.attributes),
+        "delay_seconds": body.delay_seconds,
+        "deduplication_id": body.deduplication_id,
+        "ordering_key": body.ordering_key,
     }
     return {"data": await fetch_all(pool, queries.PUBLISH, params)}
+
+
+@router.post(
+    "/topics/{topic_id}/messages/batch",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MessageList,
+    responses={
+        **BODY_NOT_JSON,
+        404: {"model": ErrorDetail, "description": "Topic not found"},
+        413: {
+            "model": ErrorDetail,
+            "description": "The body is larger than FASTQUEUE_MAX_BATCH_BYTES, or a message larger than"
+            " FASTQUEUE_MAX_MESSAGE_BYTES (messages[i]: ...)",
+        },
+        422: {"model": ErrorDetail, "description": "A message is invalid (its 0-based index is named); nothing is stored"},
+    },
+)
+async def publish_batch(topic_id: str, body: MessageBatchPublish, pool: Pool):
+    """Publish 1 to 1000 messages in one transaction, all or nothing: every copy stored, message by message
+    in input order (each message's copies in queue id order)."""
+    messages = [message.model_dump(exclude_none=True) for message in body.messages]
+    params = {"topic_id": topic_id, "messages": Jsonb(messages)}
+    return {"data": await fetch_all(pool, queries.PUBLISH_BATCH, params)}

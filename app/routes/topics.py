@@ -16,11 +16,16 @@ NOT_FOUND = {404: {"model": ErrorDetail, "description": "Topic not found"}}
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=Topic,
-    responses={**BODY_NOT_JSON, 422: {"model": ErrorDetail, "description": "Invalid id, or this topic already exists"}},
+    responses={
+        **BODY_NOT_JSON,
+        422: {"model": ErrorDetail, "description": "Invalid id or window, or this topic already exists"},
+    },
 )
 async def create_topic(body: TopicCreate, pool: Pool):
-    """Create a topic: a name that publishers send messages to."""
-    return await fetch_one(pool, queries.CREATE_TOPIC, {"id": body.id})
+    """Create a topic: a name that publishers send messages to. deduplication_window_seconds (default 300)
+    appears in the answer only when it is not the default."""
+    params = {"id": body.id, "deduplication_window_seconds": body.deduplication_window_seconds}
+    return await fetch_one(pool, queries.CREATE_TOPIC, params)
 
 
 @router.get("", response_model=TopicList)

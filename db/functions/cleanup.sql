@@ -27,12 +27,18 @@ begin
             v_queue.dead_queue_id);
         v_summary.dead_lettered_messages := v_summary.dead_lettered_messages + v_moved;
     end loop;
+
+    -- Deduplication records past their window (publish already ignores them: this only frees space).
+    with expired as (
+        delete from fastqueue.deduplications d where d.expired_at <= now() returning 1
+    )
+    select count(*) into v_summary.expired_deduplications from expired;
     return v_summary;
 end;
 $$;
 
 comment on function fastqueue.cleanup() is
-'Maintenance for every queue, run every minute by pg_cron (or by `fastqueue worker`): deletes expired messages, and moves messages delivered message_max_deliveries times, once their last lease has ended, to the queue''s dead queue (delivery_attempts reset to 0, the dead queue''s retention and delay). Returns how many it deleted and moved. Correctness never waits for it: consume() already skips such messages.
+'Maintenance for every queue, run every minute by pg_cron (or by `fastqueue worker`): deletes expired messages, and moves messages delivered message_max_deliveries times, once their last lease has ended, to the queue''s dead queue (delivery_attempts reset to 0, the dead queue''s retention and delay), and deletes deduplication records past their topic''s window. Returns how many messages it deleted and moved, and how many deduplication records it deleted. Correctness never waits for it: consume() already skips such messages.
 Example: select * from fastqueue.cleanup();';
 
 revoke execute on function fastqueue.cleanup() from public;

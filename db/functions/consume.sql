@@ -17,6 +17,20 @@ begin
              where m.queue_id = v_queue.id
                and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
                                            fastqueue._delivery_limit(v_queue))
+               -- Ordered delivery: a keyed message waits while an earlier message with its key is
+               -- still in the queue (leased, delayed, or locked by a consumer leasing it right now:
+               -- existence, not availability, is what blocks), until it is acked or can never be
+               -- delivered again (expired, or over-delivered with its lease ended: cleanup moves it).
+               and (not v_queue.enable_message_ordering
+                    or m.ordering_key is null
+                    or not exists (
+                        select
+                          from fastqueue.messages p
+                         where p.queue_id = v_queue.id
+                           and p.ordering_key = m.ordering_key
+                           and p.ordering_sequence < m.ordering_sequence
+                           and p.expired_at > now()
+                           and (p.delivery_attempts < fastqueue._delivery_limit(v_queue) or p.scheduled_at > now())))
              order by m.scheduled_at
              limit consume.max_messages
                for update skip locked
@@ -36,7 +50,7 @@ end;
 $$;
 
 comment on function fastqueue.consume(text, integer) is
-'Leases up to max_messages (1..1000, default 10) available messages of a queue, oldest scheduled first, and returns them. Each lease adds 1 to delivery_attempts and hides the message for the queue''s ack_deadline_seconds: ack() it when done, nack() it to retry now, or it comes back by itself after the deadline. Concurrent consumers never get the same message within a lease (FOR UPDATE SKIP LOCKED). Never returns expired messages, nor, on a queue with a dead queue, messages already delivered message_max_deliveries times.
+'Leases up to max_messages (1..1000, default 10) available messages of a queue, oldest scheduled first, and returns them. Each lease adds 1 to delivery_attempts and hides the message for the queue''s ack_deadline_seconds: ack() it when done, nack() it to retry now, or it comes back by itself after the deadline. Concurrent consumers never get the same message within a lease (FOR UPDATE SKIP LOCKED). Never returns expired messages, nor, on a queue with a dead queue, messages already delivered message_max_deliveries times. On a queue with enable_message_ordering, messages that share an ordering_key are leased one at a time in publish order: the next only once the previous is acked (or expired, or dead-lettered); other keys and unkeyed messages are not held up.
 Errors: P0002 "Queue not found"; 22023 when max_messages is out of range.
 Example: select id, data, delivery_attempts from fastqueue.consume(''all-events'', 10);';
 

@@ -9,20 +9,28 @@ declare
     v_queue fastqueue.queues := fastqueue._queue(queue_stats.id);
     v_stats fastqueue.queue_statistics;
 begin
-    -- What a consumer could lease right now.
-    select count(*),
-           coalesce(floor(extract(epoch from now() - min(m.created_at)))::integer, 0)
-      into v_stats.num_undelivered_messages, v_stats.oldest_unacked_message_age_seconds
+    -- One pass over the queue's messages. The first two counts are what a consumer could lease now;
+    -- the others are the messages it cannot lease yet, or ever.
+    select count(*) filter (where fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
+                                                          fastqueue._delivery_limit(v_queue))),
+           coalesce(floor(extract(epoch from now() - min(m.created_at) filter (
+                        where fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
+                                                      fastqueue._delivery_limit(v_queue)))))::integer, 0),
+           count(*) filter (where m.delivery_attempts > 0 and m.scheduled_at > now() and m.expired_at > now()),
+           count(*) filter (where m.delivery_attempts = 0 and m.scheduled_at > now() and m.expired_at > now()),
+           count(*) filter (where v_queue.dead_queue_id is not null
+                              and m.delivery_attempts >= v_queue.message_max_deliveries
+                              and m.expired_at > now())
+      into v_stats.num_undelivered_messages, v_stats.oldest_unacked_message_age_seconds,
+           v_stats.num_inflight_messages, v_stats.num_delayed_messages, v_stats.num_dead_letter_candidates
       from fastqueue.messages m
-     where m.queue_id = v_queue.id
-       and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
-                                   fastqueue._delivery_limit(v_queue));
+     where m.queue_id = v_queue.id;
     return v_stats;
 end;
 $$;
 
 comment on function fastqueue.queue_stats(text) is
-'Counts the messages a consumer could lease now (not leased, not delayed, not expired, not past the delivery limit): num_undelivered_messages, and the age in seconds of the oldest of them (0 when there are none).
+'Counts a queue''s messages: num_undelivered_messages, those a consumer could lease now (not leased, not delayed, not expired, not past the delivery limit), and oldest_unacked_message_age_seconds, the age in seconds of the oldest of them (0 when there are none); num_inflight_messages, leased now (delivered at least once, lease not over, not expired; a nack with a delay keeps counting here until the delay is over); num_delayed_messages, never delivered and scheduled in the future (delivery_delay_seconds); num_dead_letter_candidates, on a queue with a dead queue, not expired and delivered message_max_deliveries times already (cleanup() moves them once their last lease has ended; the last lease is also counted in flight).
 Errors: P0002 "Queue not found".
 Example: select * from fastqueue.queue_stats(''all-events'');';
 

@@ -91,7 +91,7 @@ select throws_ok(
 );
 
 select ok(
-    obj_description('fastqueue.publish(text, jsonb, jsonb)'::regprocedure, 'pg_proc') like '%fastqueue.max_message_bytes%54000%',
+    obj_description('fastqueue.publish(text, jsonb, jsonb, integer, text, text)'::regprocedure, 'pg_proc') like '%fastqueue.max_message_bytes%54000%',
     'publish''s comment documents the limit and its error.'
 );
 

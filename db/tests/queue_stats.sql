@@ -1,6 +1,6 @@
 -- queue_stats: counts only the messages a consumer could lease now, and the age of the oldest of them.
 begin;
-select plan(8);
+select plan(12);
 
 do $$
 begin
@@ -40,6 +40,11 @@ update fastqueue.messages set created_at = now() - interval '60 seconds', delive
        scheduled_at = now() - interval '1 second'
  where queue_id = 'work' and data ->> 'state' = 'lease-ended';
 
+select results_eq(
+    $$ select num_inflight_messages, num_delayed_messages, num_dead_letter_candidates from fastqueue.queue_stats('work') $$,
+    $$ values (1::bigint, 1::bigint, 1::bigint) $$,
+    'queue_stats counts the leased message in flight, the never-delivered future one as delayed, and the over-delivered one as a dead-letter candidate.'
+);
 select is((select num_undelivered_messages from fastqueue.queue_stats('work')), 3::bigint,
     'queue_stats counts available messages and ones whose lease ended, not leased, delayed, expired or over-delivered ones.');
 select is((select oldest_unacked_message_age_seconds from fastqueue.queue_stats('work')), 100,
@@ -53,6 +58,23 @@ select results_eq(
     $$ select num_undelivered_messages, oldest_unacked_message_age_seconds from fastqueue.queue_stats('work') $$,
     $$ values (0::bigint, 0) $$,
     'Once everything is leased, the queue has no undelivered messages and an oldest age of 0.'
+);
+select results_eq(
+    $$ select num_inflight_messages, num_delayed_messages, num_dead_letter_candidates from fastqueue.queue_stats('work') $$,
+    $$ values (4::bigint, 1::bigint, 2::bigint) $$,
+    'Once consume leased the three available messages, four are in flight, and the one now on its third delivery is a dead-letter candidate too.'
+);
+update fastqueue.messages set scheduled_at = now() + interval '10 seconds'
+ where queue_id = 'work' and data ->> 'state' = 'over-delivered';
+select results_eq(
+    $$ select num_inflight_messages, num_dead_letter_candidates from fastqueue.queue_stats('work') $$,
+    $$ values (5::bigint, 2::bigint) $$,
+    'A message on its last delivery and still leased is both in flight and a dead-letter candidate.'
+);
+select results_eq(
+    $$ select num_inflight_messages, num_delayed_messages, num_dead_letter_candidates from fastqueue.queue_stats('other') $$,
+    $$ values (0::bigint, 0::bigint, 0::bigint) $$,
+    'A queue without a dead queue has no dead-letter candidates; fresh messages are neither in flight nor delayed.'
 );
 select is((select num_undelivered_messages from fastqueue.queue_stats('other')), 7::bigint,
     'queue_stats counts only its own queue''s messages.');

@@ -2,13 +2,14 @@
 -- read queue_stats, fastqueue_admin may call every API function; none of them, nor PUBLIC, may
 -- touch a table or an internal helper. Each role is tried for real with SET LOCAL ROLE.
 begin;
-select plan(131);
+select plan(150);
 
 -- Fixtures, made by the owner.
 do $$
 begin
     perform fastqueue.create_topic('roles-events');
     perform fastqueue.create_topic('roles-doomed');
+    perform fastqueue.create_topic('roles-other-topic');  -- no queues: publish_batch there stores nothing
     perform fastqueue.create_queue('roles-work', 'roles-events', 30, 600);
     perform fastqueue.create_queue('roles-other', null, 30, 600);
     perform fastqueue.create_queue('roles-doomed', null, 30, 600);
@@ -24,7 +25,9 @@ create role fastqueue_test_nobody nologin;
 -- succeeds whatever ran before it.
 create temp table api_calls (name text primary key, call text not null, roles text[] not null) on commit drop;
 insert into api_calls values
+    ('available_queues', $$ select fastqueue.available_queues(array['roles-work']) $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('ack', $$ select fastqueue.ack('00000000-0000-4000-8000-000000000001') $$, '{fastqueue_consumer,fastqueue_admin}'),
+    ('ack_messages', $$ select fastqueue.ack_messages(array['00000000-0000-4000-8000-000000000001']::uuid[]) $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('cleanup', $$ select fastqueue.cleanup() $$, '{fastqueue_admin}'),
     ('consume', $$ select fastqueue.consume('roles-work', 1) $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('create_queue', $$ select fastqueue.create_queue('roles-new', null, 30, 600) $$, '{fastqueue_admin}'),
@@ -36,11 +39,14 @@ insert into api_calls values
     ('list_queues', $$ select fastqueue.list_queues() $$, '{fastqueue_admin}'),
     ('list_topics', $$ select fastqueue.list_topics() $$, '{fastqueue_admin}'),
     ('nack', $$ select fastqueue.nack('00000000-0000-4000-8000-000000000002') $$, '{fastqueue_consumer,fastqueue_admin}'),
+    ('nack_messages', $$ select fastqueue.nack_messages(array['00000000-0000-4000-8000-000000000002']::uuid[]) $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('publish', $$ select fastqueue.publish('roles-events', '{"n": 3}') $$, '{fastqueue_publisher,fastqueue_admin}'),
+    ('publish_batch', $$ select fastqueue.publish_batch('roles-other-topic', '[{"data": {"n": 4}}]') $$, '{fastqueue_publisher,fastqueue_admin}'),
     ('purge_queue', $$ select fastqueue.purge_queue('roles-other') $$, '{fastqueue_admin}'),
     ('queue_depths', $$ select fastqueue.queue_depths() $$, '{fastqueue_admin}'),
     ('queue_stats', $$ select fastqueue.queue_stats('roles-work') $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('redrive_queue', $$ select fastqueue.redrive_queue('roles-other', 'roles-work') $$, '{fastqueue_admin}'),
+    ('set_deadline', $$ select fastqueue.set_deadline('00000000-0000-4000-8000-000000000002', 0) $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('update_queue', $$ select fastqueue.update_queue('roles-other', null, 60, 600) $$, '{fastqueue_admin}');
 
 -- What no role but the owner may do to a table.
@@ -80,15 +86,15 @@ select set_eq(
     $$ select p.proname::text from pg_catalog.pg_proc p
         where p.pronamespace = 'fastqueue'::regnamespace
           and pg_catalog.has_function_privilege('fastqueue_publisher', p.oid, 'execute') $$,
-    array['publish'],
-    'fastqueue_publisher may execute publish and no other function of schema fastqueue.'
+    array['publish', 'publish_batch'],
+    'fastqueue_publisher may execute publish and publish_batch and no other function of schema fastqueue.'
 );
 select set_eq(
     $$ select p.proname::text from pg_catalog.pg_proc p
         where p.pronamespace = 'fastqueue'::regnamespace
           and pg_catalog.has_function_privilege('fastqueue_consumer', p.oid, 'execute') $$,
-    array['consume', 'ack', 'nack', 'queue_stats'],
-    'fastqueue_consumer may execute consume, ack, nack and queue_stats and no other function of schema fastqueue.'
+    array['consume', 'ack', 'nack', 'queue_stats', 'available_queues', 'set_deadline', 'ack_messages', 'nack_messages'],
+    'fastqueue_consumer may execute consume, ack, nack, queue_stats, available_queues, set_deadline, ack_messages and nack_messages and no other function of schema fastqueue.'
 );
 select set_eq(
     $$ select p.proname::text from pg_catalog.pg_proc p
@@ -128,6 +134,8 @@ select schema_privs_are('fastqueue', 'fastqueue_test_nobody', array[]::text[],
 set local role fastqueue_publisher;
 select is((select count(*) from fastqueue.publish('roles-events', '{"n": 3}')), 1::bigint,
     'fastqueue_publisher can publish.');
+select is((select count(*) from fastqueue.publish_batch('roles-other-topic', '[{"data": {"n": 5}}]')), 0::bigint,
+    'fastqueue_publisher can publish_batch.');
 select throws_ok(c.call, '42501', null, format('fastqueue_publisher may not call %s.', c.name))
   from api_calls c where not 'fastqueue_publisher' = any (c.roles) order by c.name;
 select throws_ok(t.statement, '42501', null, format('fastqueue_publisher may not %s.', t.description))
@@ -142,6 +150,11 @@ select is(fastqueue.ack('00000000-0000-4000-8000-000000000001'), true, 'fastqueu
 select is(fastqueue.nack('00000000-0000-4000-8000-000000000002'), true, 'fastqueue_consumer can nack.');
 select is((select num_undelivered_messages from fastqueue.queue_stats('roles-work')), 1::bigint,
     'fastqueue_consumer can read queue_stats (the nacked message is available again).');
+select is(fastqueue.set_deadline('00000000-0000-4000-8000-000000000002', 0), true, 'fastqueue_consumer can set_deadline.');
+select is(fastqueue.ack_messages(array['00000000-0000-4000-8000-000000000001']::uuid[]), 0,
+    'fastqueue_consumer can ack_messages (the message was acked already: none counted).');
+select is(fastqueue.nack_messages(array['00000000-0000-4000-8000-000000000002']::uuid[]), 1,
+    'fastqueue_consumer can nack_messages.');
 select throws_ok(c.call, '42501', null, format('fastqueue_consumer may not call %s.', c.name))
   from api_calls c where not 'fastqueue_consumer' = any (c.roles) order by c.name;
 select throws_ok(t.statement, '42501', null, format('fastqueue_consumer may not %s.', t.description))

@@ -1,7 +1,7 @@
 -- The shape of the SQL API: which functions exist, their positional signatures and result types
 -- (a contract other services code against, DESIGN.md), a COMMENT on each, and no overloads.
 begin;
-select plan(23);
+select plan(28);
 
 -- Internal helpers are listed too: functions_are compares the whole schema, so adding or
 -- dropping any function has to be a reviewed change of this list.
@@ -15,9 +15,16 @@ select functions_are(
         'publish', 'consume', 'ack', 'nack', 'cleanup',
         -- beyond DESIGN.md's table (more functions are welcome): read by /metrics
         'queue_depths',
+        -- beyond DESIGN.md's table: lease control and batch settling (consumer features)
+        'set_deadline', 'ack_messages', 'nack_messages',
+        -- beyond DESIGN.md's table: the long-polling gateway's safety re-check
+        'available_queues',
+        -- beyond DESIGN.md's table: many messages in one call (publisher features)
+        'publish_batch',
         -- internal helpers
         '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filter_matches', '_filters_match', '_is_available',
-        '_move_messages', '_notify_available', '_parse_filter', '_queue', '_require_between', '_topic'
+        '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',
+        '_move_messages', '_notify_available', '_parse_filter', '_parse_filter_expression', '_queue', '_require_between', '_topic'
     ],
     'Schema fastqueue holds exactly the API functions and their internal helpers.'
 );
@@ -48,8 +55,8 @@ select p.proname::text as name,
  where p.pronamespace = 'fastqueue'::regnamespace;
 
 select is((select signature from api_signature where name = 'create_topic'),
-    'id text -> fastqueue.topics',
-    'create_topic(id) returns a topic.');
+    'id text, deduplication_window_seconds integer DEFAULT 300 -> fastqueue.topics',
+    'create_topic(id, deduplication_window_seconds = 300) returns a topic.');
 select is((select signature from api_signature where name = 'get_topic'),
     'id text -> fastqueue.topics',
     'get_topic(id) returns a topic.');
@@ -94,20 +101,36 @@ select is((select signature from api_signature where name = 'redrive_queue'),
     'id text, destination_queue_id text -> bigint',
     'redrive_queue(id, destination_queue_id) returns a count.');
 select is((select signature from api_signature where name = 'publish'),
-    'topic_id text, data jsonb, attributes jsonb DEFAULT NULL::jsonb -> SETOF fastqueue.messages',
-    'publish(topic_id, data, attributes = null) returns a set of messages.');
+    'topic_id text, data jsonb, attributes jsonb DEFAULT NULL::jsonb, delay_seconds integer DEFAULT NULL::integer, '
+    'deduplication_id text DEFAULT NULL::text, ordering_key text DEFAULT NULL::text -> SETOF fastqueue.messages',
+    'publish(topic_id, data, attributes = null, delay_seconds = null, deduplication_id = null, ordering_key = null) returns a set of messages.');
+select is((select signature from api_signature where name = 'publish_batch'),
+    'topic_id text, messages jsonb -> SETOF fastqueue.messages',
+    'publish_batch(topic_id, messages) returns a set of messages.');
 select is((select signature from api_signature where name = 'consume'),
     'queue_id text, max_messages integer DEFAULT 10 -> SETOF fastqueue.messages',
     'consume(queue_id, max_messages = 10) returns a set of messages.');
 select is((select signature from api_signature where name = 'ack'),
-    'message_id uuid -> boolean',
-    'ack(message_id) returns a boolean.');
+    'message_id uuid, delivery_attempt integer DEFAULT NULL::integer -> boolean',
+    'ack(message_id, delivery_attempt = null) returns a boolean.');
 select is((select signature from api_signature where name = 'nack'),
-    'message_id uuid -> boolean',
-    'nack(message_id) returns a boolean.');
+    'message_id uuid, delivery_attempt integer DEFAULT NULL::integer, delay_seconds integer DEFAULT NULL::integer -> boolean',
+    'nack(message_id, delivery_attempt = null, delay_seconds = null) returns a boolean.');
+select is((select signature from api_signature where name = 'set_deadline'),
+    'message_id uuid, seconds integer, delivery_attempt integer DEFAULT NULL::integer -> boolean',
+    'set_deadline(message_id, seconds, delivery_attempt = null) returns a boolean.');
+select is((select signature from api_signature where name = 'ack_messages'),
+    'message_ids uuid[] -> integer',
+    'ack_messages(message_ids) returns a count.');
+select is((select signature from api_signature where name = 'nack_messages'),
+    'message_ids uuid[], delay_seconds integer DEFAULT NULL::integer -> integer',
+    'nack_messages(message_ids, delay_seconds = null) returns a count.');
 select is((select signature from api_signature where name = 'cleanup'),
     ' -> fastqueue.cleanup_summary',
     'cleanup() takes no argument and returns a cleanup_summary row.');
+select is((select signature from api_signature where name = 'available_queues'),
+    'queue_ids text[] -> SETOF text',
+    'available_queues(queue_ids) returns a set of queue ids.');
 
 -- The composite result types, column by column.
 create temp table result_type_columns on commit drop as
@@ -123,8 +146,8 @@ select alike((select columns from result_type_columns where type_name = 'queue_s
     'num_undelivered_messages bigint, oldest_unacked_message_age_seconds integer%',
     'queue_statistics starts with num_undelivered_messages (bigint) and oldest_unacked_message_age_seconds (integer).');
 select is((select columns from result_type_columns where type_name = 'cleanup_summary'),
-    'expired_messages bigint, dead_lettered_messages bigint',
-    'cleanup_summary holds expired_messages and dead_lettered_messages.');
+    'expired_messages bigint, dead_lettered_messages bigint, expired_deduplications bigint',
+    'cleanup_summary holds expired_messages, dead_lettered_messages and expired_deduplications.');
 
 select has_trigger('fastqueue', 'queues', 'queues_detach_dead_queue',
     'Table queues has the trigger that detaches queues from a deleted dead queue.');

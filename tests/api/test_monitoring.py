@@ -27,6 +27,10 @@ API_PATHS = {
     "/queues/{queue_id}/messages",
     "/messages/{message_id}/ack",
     "/messages/{message_id}/nack",
+    "/topics/{topic_id}/messages/batch",
+    "/messages/{message_id}/deadline",
+    "/messages/ack",
+    "/messages/nack",
     "/health",
     "/metrics",
 }

@@ -1,0 +1,34 @@
+create or replace function fastqueue.ack_messages(message_ids uuid[])
+returns integer
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_acked integer;
+begin
+    perform fastqueue._require_between('the number of message_ids', cardinality(ack_messages.message_ids), 1, 1000);
+    -- Rows are locked in id order, so two overlapping batches wait for each other instead of
+    -- deadlocking.
+    with locked as (
+        select m.id
+          from fastqueue.messages m
+         where m.id = any (ack_messages.message_ids)
+         order by m.id
+           for update
+    ),
+    acked as (
+        delete from fastqueue.messages m using locked l where m.id = l.id returning 1
+    )
+    select count(*) into v_acked from acked;
+    return v_acked;
+end;
+$$;
+
+comment on function fastqueue.ack_messages(uuid[]) is
+'Acknowledges 1 to 1000 messages at once, in one transaction: each is deleted as by ack(). Returns how many were deleted; ids of messages that no longer exist (or repeated ids) are not counted, and are not errors.
+Errors: 22023 when message_ids is null, empty or longer than 1000.
+Example: select fastqueue.ack_messages(array[''671cfac2-252c-4c22-9abc-28809a4f9fe8'', ''0b6d1a8e-58e4-4d4c-9f5e-2f7c1d9e3a10'']::uuid[]);';
+
+revoke execute on function fastqueue.ack_messages(uuid[]) from public;
+grant execute on function fastqueue.ack_messages(uuid[]) to fastqueue_consumer, fastqueue_admin;
