@@ -1,7 +1,10 @@
 create or replace function fastqueue._move_messages(message_ids uuid[], destination_queue_id text)
 returns bigint
-language sql
+language plpgsql
 as $$
+declare
+    v_moved bigint;
+begin
     -- Moved messages start over in their new queue: no deliveries yet, that queue's retention and
     -- delivery delay. created_at is kept: it is when the message was published.
     with moved as (
@@ -16,10 +19,17 @@ as $$
            and m.id = any (_move_messages.message_ids)
         returning 1
     )
-    select count(*) from moved
+    select count(*) into v_moved from moved;
+    if v_moved > 0 then
+        -- Wakes the destination's long-polling consumers at commit (with a delivery delay there,
+        -- they find nothing yet and the gateway's re-check picks the messages up when it ends).
+        perform fastqueue._notify_available(_move_messages.destination_queue_id);
+    end if;
+    return v_moved;
+end;
 $$;
 
 comment on function fastqueue._move_messages(uuid[], text) is
-'Internal: moves these messages into the destination queue as if newly published there (delivery_attempts 0, its retention and delay; created_at kept). Returns how many moved. Used by redrive_queue and cleanup.';
+'Internal: moves these messages into the destination queue as if newly published there (delivery_attempts 0, its retention and delay; created_at kept). Returns how many moved, and notifies the destination''s long-polling consumers when any did. Used by redrive_queue and cleanup.';
 
 revoke execute on function fastqueue._move_messages(uuid[], text) from public;

@@ -6,6 +6,8 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_current_attempt integer;
+    v_queue_id text;
+    v_ordering_key text;
 begin
     if ack.delivery_attempt is not null then
         perform fastqueue._require_between('delivery_attempt', ack.delivery_attempt, 1, 2147483647);
@@ -19,8 +21,16 @@ begin
         end if;
         perform fastqueue._require_latest_delivery(ack.message_id, v_current_attempt, ack.delivery_attempt);
     end if;
-    delete from fastqueue.messages m where m.id = ack.message_id;
-    return found;
+    delete from fastqueue.messages m where m.id = ack.message_id
+    returning m.queue_id, m.ordering_key into v_queue_id, v_ordering_key;
+    if not found then
+        return false;
+    end if;
+    if v_ordering_key is not null then
+        -- The next message of its ordering key may be leased now: wake long-polling consumers.
+        perform fastqueue._notify_available(v_queue_id);
+    end if;
+    return true;
 end;
 $$;
 

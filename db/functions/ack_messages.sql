@@ -6,6 +6,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_acked integer;
+    v_unblocked_queue_ids text[];
 begin
     perform fastqueue._require_between('the number of message_ids', cardinality(ack_messages.message_ids), 1, 1000);
     -- Rows are locked in id order, so two overlapping batches wait for each other instead of
@@ -18,9 +19,13 @@ begin
            for update
     ),
     acked as (
-        delete from fastqueue.messages m using locked l where m.id = l.id returning 1
+        delete from fastqueue.messages m using locked l where m.id = l.id returning m.queue_id, m.ordering_key
     )
-    select count(*) into v_acked from acked;
+    select count(*), array_agg(distinct a.queue_id) filter (where a.ordering_key is not null)
+      into v_acked, v_unblocked_queue_ids
+      from acked a;
+    -- Acking a message with an ordering key may let the next message of that key be leased now.
+    perform fastqueue._notify_available(q.queue_id) from unnest(v_unblocked_queue_ids) as q (queue_id);
     return v_acked;
 end;
 $$;

@@ -26,6 +26,10 @@ begin
                      for update skip locked),
             v_queue.dead_queue_id);
         v_summary.dead_lettered_messages := v_summary.dead_lettered_messages + v_moved;
+        if v_moved > 0 and v_queue.enable_message_ordering then
+            -- A dead-lettered message may have been the head of its ordering key: the next can go.
+            perform fastqueue._notify_available(v_queue.id);
+        end if;
     end loop;
 
     -- Deduplication records past their window (publish already ignores them: this only frees space).

@@ -29,7 +29,7 @@ end;
 $$;
 
 comment on function fastqueue.publish(text, jsonb, jsonb, integer, text, text) is
-'Publishes a message to a topic: every queue subscribed to the topic whose message_filters pass the attributes gets its own copy. Returns one row per copy (none when no queue takes it). Runs in the caller''s transaction: nothing is delivered unless it commits.
+'Publishes a message to a topic: every queue subscribed to the topic whose message_filters and filter expression both pass the attributes gets its own copy. Returns one row per copy (none when no queue takes it). Runs in the caller''s transaction: nothing is delivered unless it commits.
 data: a JSON object. attributes: null or a JSON object of string values, matched by queue filters.
 delay_seconds: null or 0..900; when given, the copies become available after it instead of their queue''s delivery_delay_seconds.
 deduplication_id: null or 1..128 characters. A second publish with the same id to the same topic within the topic''s deduplication_window_seconds (300 by default) stores nothing and returns the first publish''s copies that still exist (same ids, as they are now: acked copies are gone). Concurrent duplicates wait for the first and then get its copies.

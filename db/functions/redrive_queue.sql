@@ -7,7 +7,6 @@ as $$
 declare
     v_queue fastqueue.queues := fastqueue._queue(redrive_queue.id);
     v_destination fastqueue.queues := fastqueue._queue(redrive_queue.destination_queue_id);
-    v_moved bigint;
 begin
     if v_destination.id = v_queue.id then
         raise exception using errcode = 'invalid_parameter_value',
@@ -15,7 +14,8 @@ begin
     end if;
     -- Only available messages move: leased ones stay with their consumer, delayed ones keep waiting,
     -- and ones past their delivery limit are on their way to the dead queue.
-    v_moved := fastqueue._move_messages(
+    -- _move_messages also wakes the destination's long-polling consumers when something moved.
+    return fastqueue._move_messages(
         array(select m.id
                 from fastqueue.messages m
                where m.queue_id = v_queue.id
@@ -23,12 +23,6 @@ begin
                                              fastqueue._delivery_limit(v_queue))
                  for update skip locked),
         v_destination.id);
-    if v_moved > 0 then
-        -- Wakes the destination's long-polling consumers at commit (with a delivery delay there,
-        -- they find nothing yet and the gateway's re-check picks the messages up when it ends).
-        perform fastqueue._notify_available(v_destination.id);
-    end if;
-    return v_moved;
 end;
 $$;
 
