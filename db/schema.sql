@@ -192,8 +192,8 @@ begin
     for v_role in
         select *
           from (values
-                ('fastqueue_publisher', 'fastqueue: may publish messages (fastqueue.publish), nothing else.'),
-                ('fastqueue_consumer', 'fastqueue: may lease and settle messages (fastqueue.consume, ack, nack, queue_stats), nothing else.'),
+                ('fastqueue_publisher', 'fastqueue: may publish messages (fastqueue.publish, publish_batch), nothing else.'),
+                ('fastqueue_consumer', 'fastqueue: may lease and settle messages (fastqueue.consume, ack, nack, their lease and batch calls, queue_stats), nothing else.'),
                 ('fastqueue_admin', 'fastqueue: may call every fastqueue API function; what the gateway and the worker need.')
                ) as r (name, description)
     loop

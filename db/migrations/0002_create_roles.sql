@@ -1,5 +1,5 @@
 -- Least privilege for SQL callers: a service gets a role that may call only its part of the API
--- (fastqueue_publisher: publish; fastqueue_consumer: consume, ack, nack, queue_stats;
+-- (fastqueue_publisher: publishing; fastqueue_consumer: consuming and settling leases, queue_stats;
 -- fastqueue_admin: every API function) and never touches the tables. The grants on each function
 -- live in its file in db/functions/; this migration creates the roles and locks the tables.
 -- Roles belong to the whole cluster while migrations run once per database, so a role that another
@@ -11,8 +11,8 @@ begin
     for v_role in
         select *
           from (values
-                ('fastqueue_publisher', 'fastqueue: may publish messages (fastqueue.publish), nothing else.'),
-                ('fastqueue_consumer', 'fastqueue: may lease and settle messages (fastqueue.consume, ack, nack, queue_stats), nothing else.'),
+                ('fastqueue_publisher', 'fastqueue: may publish messages (fastqueue.publish, publish_batch), nothing else.'),
+                ('fastqueue_consumer', 'fastqueue: may lease and settle messages (fastqueue.consume, ack, nack, their lease and batch calls, queue_stats), nothing else.'),
                 ('fastqueue_admin', 'fastqueue: may call every fastqueue API function; what the gateway and the worker need.')
                ) as r (name, description)
     loop
