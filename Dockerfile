@@ -5,7 +5,7 @@
 #   docker run -e FASTQUEUE_DATABASE_URL=... fastqueue worker
 #   docker run -e FASTQUEUE_DATABASE_URL=... -p 8000:8000 fastqueue            # server (default)
 #
-# Stage 1 builds the wheel, which carries the SQL (db/migrations, db/functions -> app/db/, see the
+# Stage 1 builds the wheel, which carries the SQL (db/migrations, db/functions, db/views -> app/db/, see the
 # force-include in pyproject.toml). Stage 2 installs that wheel alone into a virtualenv without pip,
 # so the image holds the interpreter, the dependencies and fastqueue, and no build tools.
 
@@ -22,6 +22,7 @@ COPY pyproject.toml README.md ./
 COPY app/ app/
 COPY db/migrations/ db/migrations/
 COPY db/functions/ db/functions/
+COPY db/views/ db/views/
 RUN python -m pip wheel --no-deps --wheel-dir /wheels .
 
 

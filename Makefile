@@ -1,5 +1,5 @@
 # The README's two commands, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test stop draft-migration
+.PHONY: run test stop draft-migration bench
 
 run:  ## migrate and serve on :8000 (a project-local PostgreSQL when FASTQUEUE_DATABASE_URL is unset)
 	scripts/run.sh
@@ -12,3 +12,7 @@ stop:  ## stop the project-local PostgreSQL if something left it running
 
 draft-migration:  ## print the SQL that turns the migrated schema into db/schema.sql, for review
 	scripts/draft-migration.sh
+
+bench:  ## measure: SQL (pgbench), HTTP and endurance against the project-local PostgreSQL; writes BENCHMARKS.md
+	scripts/bootstrap.sh
+	.venv/bin/python -m bench $(ARGS)

@@ -8,6 +8,7 @@ what follows the last one). Every request then needs `Authorization: Bearer TOKE
     no token, another scheme, an unknown token    401, with WWW-Authenticate: Bearer
     a token whose role may not call the route      403
     /health, /docs, /redoc, /openapi.json          open (no data in them)
+    /console and its static files                  open (no data; the page asks for an admin token)
 
 The roles mirror the database roles: publisher publishes; consumer consumes, acks, nacks and reads
 queue stats; admin may do everything, /metrics included (queue ids and depths; fastqueue.queue_depths()
@@ -50,7 +51,11 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/queues/{queue_id}/stats"): CONSUMER,
 }
 # Paths anyone may call, with or without a token (all of them fixed paths, so also their route templates).
-OPEN_ROUTES = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+OPEN_ROUTES = frozenset(
+    {"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    # The web console's static files (app/routes/console.py): no data; the page asks for an admin token.
+    | {"/console", "/console/", "/console/console.css", "/console/console.js"}
+)
 ROLE_SCOPE_KEY = "fastqueue.auth_role"
 AUTH_REQUIRED_STATE = "auth_required"
 

@@ -1,4 +1,4 @@
-"""The `fastqueue` command: server, worker, db-migrate."""
+"""The `fastqueue` command: server, worker, db-migrate, stats."""
 
 import argparse
 import logging
@@ -61,6 +61,12 @@ def _db_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _stats(args: argparse.Namespace) -> int:
+    from app.stats_command import run
+
+    return run(get_settings().conninfo, as_json=args.json)
+
+
 def configuration_errors(exc: ValidationError) -> str:
     """One line per refused variable, named as the user wrote it. The settings hide the refused values
     (hide_input_in_errors): they may be tokens or passwords."""
@@ -84,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("db-migrate", help="apply pending migrations and the SQL API; schedule cleanup").set_defaults(
         run=_db_migrate
     )
+    stats = commands.add_parser("stats", help="print every queue's message counts (fastqueue.queue_overview)")
+    stats.add_argument("--json", action="store_true", help="print the full rows as a JSON array, for scripts")
+    stats.set_defaults(run=_stats)
     args = parser.parse_args(argv)
     try:
         get_settings()

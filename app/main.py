@@ -16,7 +16,7 @@ from app.db import create_pool
 from app.limits import BodySizeLimitMiddleware
 from app.listener import Listener
 from app.metrics import MetricsMiddleware
-from app.routes import consume, health, leases, publish, queues, topics
+from app.routes import console, consume, health, leases, overview, publish, queues, topics
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if tokens:
         app.add_middleware(AuthMiddleware, tokens=tokens)
     app.add_middleware(MetricsMiddleware)
-    for module in (topics, queues, publish, consume, leases, health):
+    for module in (topics, queues, publish, consume, leases, health, console, overview):
         app.include_router(module.router)
     return app
 

@@ -2,7 +2,7 @@
 
 Two runs at once are serialised by a session advisory lock; each migration commits in its own
 transaction together with its row in fastqueue.schema_migrations, so a failure leaves the database
-at the last migration that completed. Function files are re-applied every run, in one transaction.
+at the last migration that completed. Function and view files are re-applied every run, in one transaction.
 """
 
 import hashlib
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from app.sql_files import function_files, migration_files
+from app.sql_files import migration_files, repeatable_files
 
 # pg_advisory_lock key: the bytes of "fastqueu"; any constant works as long as every migrator agrees.
 MIGRATE_LOCK_KEY = int.from_bytes(b"fastqueu", "big")
@@ -61,7 +61,7 @@ def migrate(conninfo: str, echo: Callable[[str], None] = print) -> MigrationRepo
             conn.execute(BOOKKEEPING_SQL)
             report.applied = _apply_migrations(conn, echo)
             report.functions = _apply_functions(conn)
-            echo(f"functions: {report.functions} files applied")
+            echo(f"functions and views: {report.functions} files applied")
             report.cleanup_scheduled, report.cleanup_note = _schedule_cleanup(conn)
             echo(report.cleanup_note)
         finally:
@@ -104,16 +104,18 @@ def _apply_migrations(conn: psycopg.Connection, echo: Callable[[str], None]) -> 
 
 
 def _apply_functions(conn: psycopg.Connection) -> int:
-    files = function_files()
+    """Re-applies db/functions then db/views, all in one transaction; returns how many files."""
+    files = repeatable_files()
     with conn.transaction():
-        # Bodies are checked when called, not when created, so files may reference each other in any order.
+        # Function bodies are checked when called, not when created, so function files may use each
+        # other in any order; views come last (their queries are checked when created).
         conn.execute("set local check_function_bodies = off")
         for path in files:
             try:
                 conn.execute(path.read_text())
             except psycopg.Error as exc:
                 raise MigrationError(
-                    f"function file {path.name} failed; no function was changed: {str(exc).strip()}"
+                    f"{path.parent.name}/{path.name} failed; no function or view was changed: {str(exc).strip()}"
                 ) from exc
     return len(files)
 

@@ -62,4 +62,10 @@ NACK_MESSAGES = (
 )
 
 QUEUE_DEPTHS = "select queue_id, available_messages, total_messages from fastqueue.queue_depths()"
+
+# The console's overviews (admin): the views of db/views/queue_overview.sql and topic_overview.sql,
+# and a look at a queue's messages that leases nothing.
+OVERVIEW_QUEUES = "select * from fastqueue.queue_overview order by id"
+OVERVIEW_TOPICS = "select * from fastqueue.topic_overview order by id"
+PEEK = "select * from fastqueue.peek(queue_id => %(queue_id)s, max_messages => %(max_messages)s::integer)"
 HEALTH = "select 1 as ok"

@@ -424,3 +424,98 @@ class NackedCount(BaseModel):
 
 class Health(BaseModel):
     success: bool
+
+
+# Overviews (the console, `fastqueue stats`): every column of the views, always present.
+
+
+class QueueOverview(BaseModel):
+    """A row of fastqueue.queue_overview: a queue's settings and its counts (as GET /queues/{id}/stats)."""
+
+    id: str
+    topic_id: str | None
+    dead_queue_id: str | None
+    message_filters: dict[str, list[str]] | None
+    filter: str | None
+    ack_deadline_seconds: int
+    message_retention_seconds: int
+    message_max_deliveries: int | None
+    delivery_delay_seconds: int | None
+    enable_message_ordering: bool
+    retry_min_backoff_seconds: int | None
+    retry_max_backoff_seconds: int | None
+    available_messages: int = Field(description="A consumer could lease them now (num_undelivered_messages).")
+    inflight_messages: int = Field(description="Leased now (num_inflight_messages).")
+    delayed_messages: int = Field(description="Never delivered, scheduled later (num_delayed_messages).")
+    dead_letter_candidates: int = Field(
+        description="Unexpired and delivered message_max_deliveries times (num_dead_letter_candidates)."
+    )
+    total_messages: int = Field(description="Every stored message, expired ones not yet cleaned up included.")
+    oldest_message_age_seconds: int = Field(
+        description="Age of the oldest available message (oldest_unacked_message_age_seconds); 0 when none."
+    )
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "all-events",
+                    "topic_id": "events",
+                    "dead_queue_id": "all-events-dead",
+                    "message_filters": None,
+                    "filter": None,
+                    "ack_deadline_seconds": 30,
+                    "message_retention_seconds": 1209600,
+                    "message_max_deliveries": 5,
+                    "delivery_delay_seconds": None,
+                    "enable_message_ordering": False,
+                    "retry_min_backoff_seconds": None,
+                    "retry_max_backoff_seconds": None,
+                    "available_messages": 12,
+                    "inflight_messages": 3,
+                    "delayed_messages": 0,
+                    "dead_letter_candidates": 1,
+                    "total_messages": 16,
+                    "oldest_message_age_seconds": 42,
+                    "created_at": "2022-10-05T19:27:17.456611",
+                    "updated_at": "2022-10-05T19:27:17.456611",
+                }
+            ]
+        }
+    )
+
+
+class QueueOverviewList(BaseModel):
+    data: list[QueueOverview]
+
+
+class TopicOverview(BaseModel):
+    """A row of fastqueue.topic_overview: a topic, its queues and what they hold available."""
+
+    id: str
+    created_at: Timestamp
+    deduplication_window_seconds: int
+    queue_ids: list[str] = Field(description="The queues subscribed to the topic, ordered by id.")
+    queue_count: int
+    available_messages: int = Field(description="The sum of its queues' available_messages.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "events",
+                    "created_at": "2022-10-05T19:21:30.651029",
+                    "deduplication_window_seconds": 300,
+                    "queue_ids": ["all-events", "audit"],
+                    "queue_count": 2,
+                    "available_messages": 12,
+                }
+            ]
+        }
+    )
+
+
+class TopicOverviewList(BaseModel):
+    data: list[TopicOverview]

@@ -11,7 +11,7 @@ def sql_root() -> Path:
     checkout = _PACKAGE.parent
     if (checkout / "pyproject.toml").is_file() and (checkout / "db" / "migrations").is_dir():
         return checkout / "db"
-    raise FileNotFoundError("fastqueue's SQL files (db/migrations, db/functions) are missing from this install")
+    raise FileNotFoundError("fastqueue's SQL files (db/migrations, db/functions, db/views) are missing from this install")
 
 
 def migration_files() -> list[Path]:
@@ -20,5 +20,17 @@ def migration_files() -> list[Path]:
 
 
 def function_files() -> list[Path]:
-    """The SQL API: one CREATE OR REPLACE FUNCTION file each, re-applied on every migrate."""
+    """The SQL API: one CREATE OR REPLACE FUNCTION file each, re-applied on every migrate, in name
+    order (with check_function_bodies off, so they may use each other in any order)."""
     return sorted((sql_root() / "functions").glob("*.sql"))
+
+
+def view_files() -> list[Path]:
+    """Views over the API (CREATE OR REPLACE VIEW), re-applied after every function file: a view's
+    query is checked when it is created, so what it calls must exist by then."""
+    return sorted((sql_root() / "views").glob("*.sql"))
+
+
+def repeatable_files() -> list[Path]:
+    """What db-migrate re-applies after the migrations, in order: functions, then views."""
+    return function_files() + view_files()

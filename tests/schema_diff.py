@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 
 from app.migrate import BOOKKEEPING_SQL
-from app.sql_files import function_files
+from app.sql_files import repeatable_files
 
 DECLARED_SCHEMA = Path(__file__).resolve().parent.parent / "db" / "schema.sql"
 
@@ -22,7 +22,7 @@ def build_declared(conninfo: str) -> None:
         with conn.transaction():
             conn.execute(DECLARED_SCHEMA.read_text())
             conn.execute("set local check_function_bodies = off")
-            for path in function_files():
+            for path in repeatable_files():
                 conn.execute(path.read_text())
 
 

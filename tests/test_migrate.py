@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from app.migrate import MigrationError, MigrationReport, migrate
-from app.sql_files import function_files, migration_files
+from app.sql_files import migration_files, repeatable_files
 
 MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9]+(_[a-z0-9]+)*\.sql$")
 
@@ -34,7 +34,7 @@ def test_fresh_database_gets_every_migration_and_function(empty_database_url: st
     report = migrate(empty_database_url, echo=output.append)
 
     assert report.applied == [path.name for path in migration_files()]
-    assert report.functions == len(function_files())
+    assert report.functions == len(repeatable_files())
     assert [v for v, _ in recorded_migrations(empty_database_url)] == [p.name[:4] for p in migration_files()]
     with psycopg.connect(empty_database_url) as conn:
         tables = {r[0] for r in conn.execute("select tablename from pg_tables where schemaname = 'fastqueue'")}

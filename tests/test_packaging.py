@@ -26,6 +26,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = sorted((ROOT / "db" / "migrations").glob("*.sql"))
 FUNCTIONS = sorted((ROOT / "db" / "functions").glob("*.sql"))
+VIEWS = sorted((ROOT / "db" / "views").glob("*.sql"))
 # Part of the SQL API contract in DESIGN.md: an installed wheel must create these.
 CONTRACT_FUNCTIONS = ("create_topic", "create_queue", "publish", "consume", "ack", "nack", "cleanup")
 
@@ -86,12 +87,13 @@ def outside(tmp_path: Path) -> Path:
 def test_the_checkout_has_sql_to_package() -> None:
     assert MIGRATIONS, "db/migrations/*.sql is empty"
     assert FUNCTIONS, "db/functions/*.sql is empty"
+    assert VIEWS, "db/views/*.sql is empty"
 
 
 def test_wheel_carries_every_migration_and_function_file(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        for folder, files in (("migrations", MIGRATIONS), ("functions", FUNCTIONS)):
+        for folder, files in (("migrations", MIGRATIONS), ("functions", FUNCTIONS), ("views", VIEWS)):
             packaged = {name for name in names if name.startswith(f"app/db/{folder}/") and name.endswith(".sql")}
             expected = {f"app/db/{folder}/{path.name}" for path in files}
             assert packaged == expected, f"app/db/{folder} in the wheel differs from db/{folder}"
@@ -158,7 +160,7 @@ def test_installed_package_reads_its_sql_from_the_wheel(installed: Path, outside
             str(installed / "bin" / "python"),
             "-c",
             "import app, app.sql_files; print(app.__file__); print(app.sql_files.sql_root());"
-            " print(len(app.sql_files.migration_files()), len(app.sql_files.function_files()))",
+            " print(len(app.sql_files.migration_files()), len(app.sql_files.repeatable_files()))",
         ],
         outside,
         60,
@@ -166,7 +168,7 @@ def test_installed_package_reads_its_sql_from_the_wheel(installed: Path, outside
     package_file, sql_root, counts = result.stdout.split("\n")[:3]
     assert Path(package_file).is_relative_to(installed), f"imported app from {package_file}, not the fresh venv"
     assert Path(sql_root).is_relative_to(installed), f"SQL read from {sql_root}, not from the installed wheel"
-    assert counts.split() == [str(len(MIGRATIONS)), str(len(FUNCTIONS))]
+    assert counts.split() == [str(len(MIGRATIONS)), str(len(FUNCTIONS) + len(VIEWS))]
 
 
 def test_installed_db_migrate_migrates_an_empty_database(

@@ -1,8 +1,8 @@
 -- Least privilege: fastqueue_publisher may publish, fastqueue_consumer may consume, ack, nack and
--- read queue_stats, fastqueue_admin may call every API function; none of them, nor PUBLIC, may
--- touch a table or an internal helper. Each role is tried for real with SET LOCAL ROLE.
+-- read queue_stats, fastqueue_admin may call every API function and read the overview views; none of
+-- them, nor PUBLIC, may touch a table or an internal helper. Each role is tried for real with SET LOCAL ROLE.
 begin;
-select plan(150);
+select plan(163);
 
 -- Fixtures, made by the owner.
 do $$
@@ -39,6 +39,7 @@ insert into api_calls values
     ('list_queues', $$ select fastqueue.list_queues() $$, '{fastqueue_admin}'),
     ('list_topics', $$ select fastqueue.list_topics() $$, '{fastqueue_admin}'),
     ('nack', $$ select fastqueue.nack('00000000-0000-4000-8000-000000000002') $$, '{fastqueue_consumer,fastqueue_admin}'),
+    ('peek', $$ select fastqueue.peek('roles-work', 1) $$, '{fastqueue_admin}'),
     ('nack_messages', $$ select fastqueue.nack_messages(array['00000000-0000-4000-8000-000000000002']::uuid[]) $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('publish', $$ select fastqueue.publish('roles-events', '{"n": 3}') $$, '{fastqueue_publisher,fastqueue_admin}'),
     ('publish_batch', $$ select fastqueue.publish_batch('roles-other-topic', '[{"data": {"n": 4}}]') $$, '{fastqueue_publisher,fastqueue_admin}'),
@@ -66,7 +67,12 @@ insert into table_statements values
     ('insert into topics', $$ insert into fastqueue.topics (id) values ('roles-sneaky') $$),
     ('update topics', $$ update fastqueue.topics set created_at = now() $$),
     ('delete from topics', $$ delete from fastqueue.topics $$);
-grant select on api_calls, table_statements to public;
+-- The views: only fastqueue_admin may read them.
+create temp table view_selects (name text primary key, statement text not null) on commit drop;
+insert into view_selects values
+    ('queue_overview', $$ select * from fastqueue.queue_overview $$),
+    ('topic_overview', $$ select * from fastqueue.topic_overview $$);
+grant select on api_calls, table_statements, view_selects to public;
 
 -- The catalog: roles, and who may execute what.
 select set_eq(
@@ -118,8 +124,16 @@ select is_empty(
                            ('fastqueue_test_nobody')) r (rolname)
         cross join unnest(array['select', 'insert', 'update', 'delete', 'truncate', 'references', 'trigger']) privilege
         where c.relnamespace = 'fastqueue'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'S')
-          and pg_catalog.has_table_privilege(r.rolname, c.oid, privilege) $$,
-    'No fastqueue role, nor PUBLIC, holds any privilege on a table of schema fastqueue.'
+          and pg_catalog.has_table_privilege(r.rolname, c.oid, privilege)
+          and not (c.relkind = 'v' and r.rolname = 'fastqueue_admin' and privilege = 'select') $$,
+    'No fastqueue role, nor PUBLIC, holds any privilege on a table of schema fastqueue (but fastqueue_admin reading a view).'
+);
+select set_eq(
+    $$ select c.relname::text from pg_catalog.pg_class c
+        where c.relnamespace = 'fastqueue'::regnamespace and c.relkind = 'v'
+          and pg_catalog.has_table_privilege('fastqueue_admin', c.oid, 'select') $$,
+    $$ select name from view_selects $$,
+    'fastqueue_admin may read every view of schema fastqueue, and this test tries each.'
 );
 select schema_privs_are('fastqueue', 'fastqueue_publisher', array['USAGE'],
     'fastqueue_publisher may use schema fastqueue, not create in it.');
@@ -140,6 +154,8 @@ select throws_ok(c.call, '42501', null, format('fastqueue_publisher may not call
   from api_calls c where not 'fastqueue_publisher' = any (c.roles) order by c.name;
 select throws_ok(t.statement, '42501', null, format('fastqueue_publisher may not %s.', t.description))
   from table_statements t order by t.description;
+select throws_ok(v.statement, '42501', null, format('fastqueue_publisher may not read %s.', v.name))
+  from view_selects v order by v.name;
 reset role;
 
 -- fastqueue_consumer: consume, ack, nack, queue_stats, nothing else.
@@ -159,6 +175,8 @@ select throws_ok(c.call, '42501', null, format('fastqueue_consumer may not call 
   from api_calls c where not 'fastqueue_consumer' = any (c.roles) order by c.name;
 select throws_ok(t.statement, '42501', null, format('fastqueue_consumer may not %s.', t.description))
   from table_statements t order by t.description;
+select throws_ok(v.statement, '42501', null, format('fastqueue_consumer may not read %s.', v.name))
+  from view_selects v order by v.name;
 reset role;
 
 -- fastqueue_admin: every API function, still no table.
@@ -166,6 +184,7 @@ set local role fastqueue_admin;
 select lives_ok(c.call, format('fastqueue_admin can call %s.', c.name)) from api_calls c order by c.name;
 select throws_ok(t.statement, '42501', null, format('fastqueue_admin may not %s.', t.description))
   from table_statements t order by t.description;
+select lives_ok(v.statement, format('fastqueue_admin can read %s.', v.name)) from view_selects v order by v.name;
 reset role;
 
 -- PUBLIC: nothing at all.
@@ -173,6 +192,8 @@ set local role fastqueue_test_nobody;
 select throws_ok(c.call, '42501', null, format('PUBLIC may not call %s.', c.name)) from api_calls c order by c.name;
 select throws_ok(t.statement, '42501', null, format('PUBLIC may not %s.', t.description))
   from table_statements t order by t.description;
+select throws_ok(v.statement, '42501', null, format('PUBLIC may not read %s.', v.name))
+  from view_selects v order by v.name;
 reset role;
 
 select * from finish();

@@ -1,7 +1,7 @@
 -- The shape of the SQL API: which functions exist, their positional signatures and result types
 -- (a contract other services code against, DESIGN.md), a COMMENT on each, and no overloads.
 begin;
-select plan(28);
+select plan(32);
 
 -- Internal helpers are listed too: functions_are compares the whole schema, so adding or
 -- dropping any function has to be a reviewed change of this list.
@@ -21,6 +21,8 @@ select functions_are(
         'available_queues',
         -- beyond DESIGN.md's table: many messages in one call (publisher features)
         'publish_batch',
+        -- beyond DESIGN.md's table: look at a queue's messages without leasing them (the console)
+        'peek',
         -- internal helpers
         '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filter_matches', '_filters_match', '_is_available',
         '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',
@@ -128,6 +130,9 @@ select is((select signature from api_signature where name = 'nack_messages'),
 select is((select signature from api_signature where name = 'cleanup'),
     ' -> fastqueue.cleanup_summary',
     'cleanup() takes no argument and returns a cleanup_summary row.');
+select is((select signature from api_signature where name = 'peek'),
+    'queue_id text, max_messages integer DEFAULT 10 -> SETOF fastqueue.messages',
+    'peek(queue_id, max_messages = 10) returns a set of messages.');
 select is((select signature from api_signature where name = 'available_queues'),
     'queue_ids text[] -> SETOF text',
     'available_queues(queue_ids) returns a set of queue ids.');
@@ -148,6 +153,22 @@ select alike((select columns from result_type_columns where type_name = 'queue_s
 select is((select columns from result_type_columns where type_name = 'cleanup_summary'),
     'expired_messages bigint, dead_lettered_messages bigint, expired_deduplications bigint',
     'cleanup_summary holds expired_messages, dead_lettered_messages and expired_deduplications.');
+
+-- Views are code too (db/functions/, applied after the functions they call): the console's overviews.
+select views_are('fastqueue', array['queue_overview', 'topic_overview'],
+    'Schema fastqueue holds exactly the views queue_overview and topic_overview.');
+select is_empty(
+    $$ select c.relname from pg_catalog.pg_class c
+        where c.relnamespace = 'fastqueue'::regnamespace and c.relkind = 'v'
+          and obj_description(c.oid, 'pg_class') is null $$,
+    'Every view in schema fastqueue has a COMMENT.'
+);
+select is_empty(
+    $$ select c.relname from pg_catalog.pg_class c
+        where c.relnamespace = 'fastqueue'::regnamespace and c.relkind = 'v'
+          and coalesce(c.reloptions::text[], '{}') && array['security_invoker=true', 'security_invoker=on'] $$,
+    'No view in schema fastqueue is security_invoker: its readers need no privilege on the tables.'
+);
 
 select has_trigger('fastqueue', 'queues', 'queues_detach_dead_queue',
     'Table queues has the trigger that detaches queues from a deleted dead queue.');

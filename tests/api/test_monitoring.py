@@ -31,6 +31,9 @@ API_PATHS = {
     "/messages/{message_id}/deadline",
     "/messages/ack",
     "/messages/nack",
+    "/overview/queues",
+    "/overview/topics",
+    "/queues/{queue_id}/peek",
     "/health",
     "/metrics",
 }

@@ -1,0 +1,1 @@
+"""fastqueue benchmark: `make bench` (python -m bench)."""

@@ -1,0 +1,2 @@
+-- One publish_batch of 100 messages (each the same payload and attributes) to a topic with one queue.
+select count(*) from fastqueue.publish_batch('bench-batch', (select jsonb_agg(jsonb_build_object('data', '{"order_id": 123456, "customer_id": "c-0042", "status": "created", "amount": 99.90, "currency": "EUR", "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-7", "qty": 1}]}'::jsonb, 'attributes', '{"event": "created", "region": "eu-west-1"}'::jsonb)) from generate_series(1, 100)));

@@ -1,0 +1,2 @@
+-- Baseline: a single-row INSERT of the same payload into a plain table indexed like fastqueue.messages.
+insert into bench_raw.messages (queue_id, data, attributes) values ('raw', '{"order_id": 123456, "customer_id": "c-0042", "status": "created", "amount": 99.90, "currency": "EUR", "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-7", "qty": 1}]}'::jsonb, '{"event": "created", "region": "eu-west-1"}'::jsonb);

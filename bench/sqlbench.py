@@ -1,0 +1,139 @@
+"""SQL level: pgbench custom scripts (bench/sql/) against the bench database, next to raw baselines."""
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+
+from bench.common import PG_BINDIR, SQL_DIR, Target, prefill, prefill_raw, queue_depth, reset_tables
+
+PGBENCH = PG_BINDIR / "pgbench"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    script: str
+    messages_per_tx: int  # messages stored or consumed per transaction (script run)
+    baseline: str | None  # the raw case it is compared with
+    kind: str  # publish | consume | raw_insert | raw_dequeue
+    label: str
+
+
+CASES = (
+    Case("raw_insert", "raw_insert.sql", 1, None, "raw_insert", "raw INSERT, 1 row"),
+    Case("publish_one", "publish_one.sql", 1, "raw_insert", "publish", "publish to 1 queue"),
+    Case("publish_fanout5", "publish_fanout5.sql", 5, "raw_insert", "publish", "publish fanning out to 5 queues (6 with filters)"),
+    Case("raw_insert100", "raw_insert100.sql", 100, None, "raw_insert", "raw INSERT, 100 rows in one statement"),
+    Case("publish_batch100", "publish_batch100.sql", 100, "raw_insert100", "publish", "publish_batch of 100 to 1 queue"),
+    Case("raw_dequeue", "raw_dequeue.sql", 1, None, "raw_dequeue", "raw DELETE … SKIP LOCKED dequeue, 1 row"),
+    Case("consume_ack_1", "consume_ack_1.sql", 1, "raw_dequeue", "consume", "consume 1 + ack"),
+    Case("raw_dequeue100", "raw_dequeue100.sql", 100, None, "raw_dequeue", "raw DELETE … SKIP LOCKED dequeue, 100 rows"),
+    Case("consume_ack_100", "consume_ack_100.sql", 100, "raw_dequeue100", "consume", "consume 100 + ack_messages"),
+)
+
+# First guesses of messages/s per case for sizing the prefill; later runs use what was measured.
+_FIRST_GUESS = {"consume_ack_1": 4_000, "consume_ack_100": 40_000, "raw_dequeue": 8_000, "raw_dequeue100": 60_000}
+PREFILL_CAP = 3_000_000
+
+
+def pgbench(target: Target, script: str, clients: int, duration: float, variables: dict[str, str] | None = None,
+            per_statement: bool = False) -> dict:
+    cmd = [str(PGBENCH), "-n", "-M", "prepared", "-f", str(SQL_DIR / script), "-c", str(clients),
+           "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(max(1, round(duration)))]
+    for name, value in (variables or {}).items():
+        cmd += ["-D", f"{name}={value}"]
+    if per_statement:
+        cmd.append("-r")
+    cmd.append(target.url)
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120)
+    out = result.stdout + result.stderr
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    if result.returncode != 0 or not tps:
+        raise RuntimeError(f"pgbench failed ({' '.join(cmd)}):\n{out[-3000:]}")
+    latency = re.search(r"latency average = ([\d.]+) ms", out)
+    failed = re.search(r"number of failed transactions: (\d+)", out)
+    processed = re.search(r"number of transactions actually processed: (\d+)", out)
+    statements = []
+    if per_statement:
+        body = out.split("statement latencies in milliseconds", 1)[-1].splitlines()[1:]
+        for line in body:
+            match = re.match(r"\s+([\d.]+)\s+(\d+\s+)?(.*)$", line)
+            if match:
+                statements.append((float(match.group(1)), match.group(3).strip()))
+    return {
+        "tps": float(tps.group(1)),
+        "latency_ms": float(latency.group(1)) if latency else None,
+        "failed": int(failed.group(1)) if failed else 0,
+        "transactions": int(processed.group(1)) if processed else None,
+        "statements": statements,
+        "command": " ".join(cmd[:-1]) + " $BENCH_DB_URL",
+    }
+
+
+def run(target: Target, clients_list: list[int], duration: float, echo=print) -> dict:
+    rows = []
+    measured: dict[str, float] = {}
+    with target.connect() as conn:
+        for case in CASES:
+            for clients in clients_list:
+                reset_tables(conn)
+                needed = 0
+                if case.kind in ("consume", "raw_dequeue"):
+                    rate = measured.get(case.name, _FIRST_GUESS[case.name])
+                    needed = min(PREFILL_CAP, int(rate * 1.5 * duration * 1.5) + 20_000)
+                    if case.kind == "consume":
+                        prefill(conn, "bench-consume", needed)
+                    else:
+                        prefill_raw(conn, needed)
+                    conn.execute("vacuum analyze fastqueue.messages")
+                    conn.execute("vacuum analyze bench_raw.messages")
+                echo(f"bench sql: {case.name} at {clients} client(s), {duration:.0f} s"
+                     + (f" (queue prefilled with {needed:,})" if needed else ""))
+                result = pgbench(target, case.script, clients, duration)
+                if case.kind == "consume":
+                    moved = needed - queue_depth(conn, "bench-consume")
+                elif case.kind == "raw_dequeue":
+                    moved = needed - conn.execute("select count(*) from bench_raw.messages").fetchone()[0]
+                elif case.kind == "publish":
+                    moved = conn.execute("select count(*) from fastqueue.messages").fetchone()[0]
+                else:
+                    moved = conn.execute("select count(*) from bench_raw.messages").fetchone()[0]
+                seconds = max(1, round(duration))
+                messages_per_second = moved / seconds
+                ran_dry = case.kind in ("consume", "raw_dequeue") and moved >= needed
+                measured[case.name] = max(measured.get(case.name, 0), messages_per_second)
+                rows.append({
+                    "case": case.name, "label": case.label, "clients": clients, "tps": result["tps"],
+                    "messages_per_second": messages_per_second, "messages": moved,
+                    "nominal_messages_per_second": result["tps"] * case.messages_per_tx,
+                    "latency_ms": result["latency_ms"], "failed": result["failed"], "baseline": case.baseline,
+                    "ran_dry": ran_dry, "prefilled": needed, "command": result["command"],
+                })
+        reset_tables(conn)
+    by_key = {(r["case"], r["clients"]): r for r in rows}
+    for row in rows:
+        base = by_key.get((row["baseline"], row["clients"])) if row["baseline"] else None
+        row["ratio"] = row["tps"] / base["tps"] if base and base["tps"] else None
+        if base and row["case"].startswith("consume") and base["messages_per_second"]:
+            row["ratio"] = row["messages_per_second"] / base["messages_per_second"]
+    return {"rows": rows, "duration": duration, "clients": clients_list}
+
+
+def run_depth(target: Target, depths: list[int], duration: float, echo=print) -> dict:
+    """consume(10) latency at each depth, one client, the depth kept constant by republishing."""
+    rows = []
+    with target.connect() as conn:
+        for depth in depths:
+            reset_tables(conn)
+            echo(f"bench sql: consume latency at depth {depth:,} ({duration:.0f} s)")
+            prefill(conn, "bench-depth", depth)
+            conn.execute("vacuum analyze fastqueue.messages")
+            result = pgbench(target, "depth_consume10.sql", 1, duration, per_statement=True)
+            # the script's first statement is the consume (pgbench -r truncates statement texts)
+            consume_ms = result["statements"][0][0] if result["statements"] else None
+            rows.append({"depth": depth, "consume_ms": consume_ms, "cycle_ms": result["latency_ms"],
+                         "tps": result["tps"], "depth_after": queue_depth(conn, "bench-depth"),
+                         "command": result["command"]})
+        reset_tables(conn)
+    return {"rows": rows, "duration": duration}

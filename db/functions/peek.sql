@@ -1,0 +1,31 @@
+create or replace function fastqueue.peek(queue_id text, max_messages integer default 10)
+returns setof fastqueue.messages
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_queue fastqueue.queues := fastqueue._queue(peek.queue_id);
+begin
+    perform fastqueue._require_between('max_messages', peek.max_messages, 1, 1000);
+    -- A look, not a lease: a plain read (no FOR UPDATE, so it neither waits for nor blocks a
+    -- consumer), and STABLE, so it cannot write. Every stored message counts, whatever its state,
+    -- in consume's order: by scheduled_at, then publish order (ordering_sequence) among messages due
+    -- at the same moment, then id so that repeated peeks agree.
+    return query
+        select m.*
+          from fastqueue.messages m
+         where m.queue_id = v_queue.id
+         order by m.scheduled_at, m.ordering_sequence nulls last, m.id
+         limit peek.max_messages;
+end;
+$$;
+
+comment on function fastqueue.peek(text, integer) is
+'Returns up to max_messages (1..1000, default 10) of a queue''s messages without leasing them: delivery_attempts, scheduled_at and every other column stay as they are, and no row is locked. Every state is shown: available, in flight (scheduled_at is when the lease ends), delayed, and expired or over-delivered ones cleanup() has not removed yet; ordered as consume would reach them, by scheduled_at (then publish order, then id).
+Errors: P0002 "Queue not found"; 22023 when max_messages is out of range.
+Example: select id, delivery_attempts, scheduled_at, data from fastqueue.peek(''all-events'', 20);';
+
+revoke execute on function fastqueue.peek(text, integer) from public;
+grant execute on function fastqueue.peek(text, integer) to fastqueue_admin;

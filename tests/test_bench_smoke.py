@@ -1,0 +1,55 @@
+"""The benchmark's smallest mode runs against the test cluster and writes a complete report.
+
+`make bench` itself measures for many minutes; this only proves that every part runs, that the report
+has all its sections, and that the HTTP load client's loss and double-delivery checks pass. It writes
+to a temporary path, never to the committed BENCHMARKS.md.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ADMIN_URL, unique_name
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
+    from bench.report import SECTIONS
+
+    output = tmp_path / "BENCHMARKS.md"
+    command = [
+        sys.executable, "-m", "bench", "--quick",
+        "--database-url", ADMIN_URL, "--database-name", unique_name("fq_bench"), "--drop-database",
+        "--duration", "1", "--clients", "2", "--http-clients", "4", "--workers", "1",
+        "--depths", "500,2000", "--endurance-duration", "6", "--sample-interval", "2",
+        "--output", str(output),
+    ]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=150)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    text = output.read_text()
+    for section in SECTIONS:
+        assert section in text, f"{section} missing from the report"
+    assert "Loss and double-delivery checks: all passed." in text
+
+    results = json.loads(output.with_suffix(".json").read_text())
+    assert {r["case"] for r in results["sql"]["rows"]} >= {
+        "publish_one", "publish_fanout5", "publish_batch100", "consume_ack_1", "consume_ack_100",
+        "raw_insert", "raw_dequeue",
+    }
+    assert all(r["failed"] == 0 for r in results["sql"]["rows"])
+    assert [r["depth"] for r in results["depth"]["rows"]] == [500, 2000]
+    assert all(r["consume_ms"] for r in results["depth"]["rows"])
+    http = results["http"]["rows"]
+    assert {r["case"] for r in http} == {"publish", "consume+ack", "end-to-end"}
+    for row in http:
+        assert row["checked"] > 0, row
+        assert row["lost"] == 0 and row["duplicates"] == 0, row
+        assert not row["errors"], row
+    assert results["endurance"]["steady"]["samples"] and results["endurance"]["held"]["released_at"] is not None
