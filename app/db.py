@@ -68,7 +68,8 @@ def create_pool(settings: Settings) -> AsyncConnectionPool:
     )
 
 
-def get_pool(request: Request) -> AsyncConnectionPool:
+async def get_pool(request: Request) -> AsyncConnectionPool:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a handoff on every request.
     return request.app.state.pool
 
 

@@ -214,7 +214,7 @@ class Listener:
         self._previous_handlers.clear()
 
 
-def get_listener(request: Request) -> Listener:
+async def get_listener(request: Request) -> Listener:
     return request.app.state.listener
 
 
