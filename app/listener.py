@@ -11,6 +11,12 @@ Some messages become available without any NOTIFY: a delivery delay or a lease r
 same connection runs one safety re-check per RECHECK_INTERVAL_SECONDS, fastqueue.available_queues()
 over every queue that has waiters, and wakes those it names; with no waiters it sends nothing at all.
 
+A NOTIFY is sent only for queues someone watches (fastqueue.watch_queue): NOTIFY makes concurrent
+commits wait for each other, so publishing to a queue nobody waits on must not pay for it. Before a
+request waits, watch() makes sure this process's watch on the queue (WATCH_SECONDS long, renewed
+before it could end during the wait) is in place; the request then consumes once more, since a
+message may have been committed before the watch was.
+
 The connection reconnects by itself (after a database restart, say) with a growing delay, and wakes
 every waiter once it is back, since notifications sent meanwhile were lost. Requests never wait for
 it: while it is away a long poll just waits out its time.
@@ -22,8 +28,11 @@ on the signal, ends every wait at once (the requests answer with what they have,
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -43,6 +52,9 @@ LISTEN = "listen fastqueue_available"
 # How often the shared re-check runs while some request waits: the most a message whose delay or
 # lease ends may wait for a long-polling consumer.
 RECHECK_INTERVAL_SECONDS = 1.0
+# How long one fastqueue.watch_queue() call watches a queue; it is renewed when a wait could outlast it.
+WATCH_SECONDS = 30
+WATCH_MARGIN_SECONDS = 2.0
 RECONNECT_MIN_DELAY_SECONDS = 0.5
 RECONNECT_MAX_DELAY_SECONDS = 5.0
 # The connection mostly sits idle: TCP keepalives notice a database host that vanished silently.
@@ -77,6 +89,10 @@ class Listener:
         self._conninfo = settings.conninfo
         self._options = connection_options(settings)
         self._waiters: dict[str, set[Waiter]] = {}
+        # This process's watches: queue id -> loop time when it ends, and the calls in flight.
+        self._watcher = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[-128:]
+        self._watched_until: dict[str, float] = {}
+        self._watch_calls: dict[str, asyncio.Future[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._previous_handlers: dict[int, Any] = {}
@@ -126,6 +142,30 @@ class Listener:
                 if not waiters:
                     del self._waiters[queue_id]
 
+    async def watch(self, pool: Any, queue_id: str, wait_seconds: float) -> bool:
+        """Makes sure this process watches queue_id for the next wait_seconds (one SQL call when the
+        watch is missing or would end before the wait does; waiters on one queue share it). True when
+        it called: the caller should consume once more before waiting."""
+        loop = asyncio.get_running_loop()
+        if self._watched_until.get(queue_id, 0.0) >= loop.time() + wait_seconds + WATCH_MARGIN_SECONDS:
+            return False
+        call = self._watch_calls.get(queue_id)
+        if call is None:
+            call = asyncio.ensure_future(self._watch_queue(pool, queue_id))
+            self._watch_calls[queue_id] = call
+            call.add_done_callback(lambda _: self._watch_calls.pop(queue_id, None))
+        await asyncio.shield(call)
+        return True
+
+    async def _watch_queue(self, pool: Any, queue_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with pool.connection() as conn:
+            await conn.execute(
+                queries.WATCH_QUEUE, {"queue_id": queue_id, "watcher": self._watcher, "seconds": WATCH_SECONDS}
+            )
+        self._watched_until[queue_id] = started + WATCH_SECONDS
+
     def _wake(self, queue_id: str) -> None:
         for waiter in self._waiters.get(queue_id, ()):
             waiter.wake()
@@ -155,6 +195,8 @@ class Listener:
                     async with conn:
                         await conn.execute(LISTEN)
                         self.connected = True
+                        # After a crash the watches are gone (an unlogged table): make them anew.
+                        self._watched_until.clear()
                         delay = RECONNECT_MIN_DELAY_SECONDS
                         log.debug("listening on %s", CHANNEL)
                         # Notifications sent while there was no connection are lost: everyone looks again.

@@ -45,6 +45,9 @@ REDRIVE_QUEUE = (
 
 CONSUME = "select * from fastqueue.consume(queue_id => %(queue_id)s, max_messages => %(max_messages)s::integer)"
 # The long-polling listener's shared re-check (app/listener.py): which of these queues could be consumed now.
+WATCH_QUEUE = (
+    "select fastqueue.watch_queue(queue_id => %(queue_id)s, watcher => %(watcher)s, seconds => %(seconds)s::integer)"
+)
 AVAILABLE_QUEUES = "select queue_id from fastqueue.available_queues(queue_ids => %(queue_ids)s::text[]) as queue_id"
 ACK = "select fastqueue.ack(message_id => %(message_id)s, delivery_attempt => %(delivery_attempt)s::integer) as found"
 NACK = (

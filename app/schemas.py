@@ -30,7 +30,7 @@ ID_MAX_LENGTH = 128
 INT4_MAX = 2147483647
 
 
-def _naive_utc(value: datetime) -> str:
+def naive_utc(value: datetime) -> str:
     """2022-10-05T19:21:30.651029: UTC, no offset, always six fractional digits (as fastqueue 1.7)."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
@@ -46,7 +46,7 @@ def _not_a_boolean(value: Any) -> Any:
 
 Timestamp = Annotated[
     datetime,
-    PlainSerializer(_naive_utc, return_type=str),
+    PlainSerializer(naive_utc, return_type=str),
     # Not "format": "date-time": RFC 3339 wants an offset, and fastqueue 1.7's wire format has none.
     WithJsonSchema(
         {

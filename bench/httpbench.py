@@ -1,4 +1,8 @@
-"""HTTP level: the bench's own asyncio + httpx load client against `fastqueue server` subprocesses.
+"""HTTP level: the bench's own asyncio load client against `fastqueue server` subprocesses.
+
+The client is a lean HTTP/1.1 one of its own (HttpConnection below: asyncio streams, keep-alive, one
+connection per concurrent client): client, server and PostgreSQL share the machine's cores, and a
+general-purpose client (httpx) spent more CPU per request than the gateway it was measuring.
 
 Every published id and every received id is recorded: the checks count ids lost (published with a 201
 but never stored / never received) and ids delivered twice (leases are 600 s, longer than any run, so
@@ -6,20 +10,24 @@ any second delivery of an id within a run is a double delivery within a lease).
 """
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
+from urllib.parse import urlsplit
 
-import httpx
-
+from app.settings import Settings
 from bench.common import ATTRIBUTES, PAYLOAD, ROOT, Target, prefill, queue_depth, reset_tables
 
 MAX_REQUESTS_PER_CLIENT = 2_000_000  # every loop is bounded in count as well as in time
 DRAIN_SECONDS = 15
+REQUEST_TIMEOUT_SECONDS = 30.0
 
 
 def free_port() -> int:
@@ -54,9 +62,10 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"fastqueue server exited: {self.process.stderr.read().decode()[-2000:]}")
             try:
-                if httpx.get(self.base_url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
+                with urllib.request.urlopen(self.base_url + "/health", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):  # refused while starting; HTTPError (500) while the database is away
                 pass
             time.sleep(0.1)
         raise RuntimeError("fastqueue server did not become healthy in time")
@@ -90,36 +99,149 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[index]
 
 
-def _client(base_url: str, concurrency: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return httpx.AsyncClient(base_url=base_url, limits=limits, timeout=httpx.Timeout(30.0))
+class HttpError(Exception):
+    """An answer this client does not handle (chunked, no Content-Length, malformed), or a lost connection."""
 
 
-_BODY = {"data": PAYLOAD, "attributes": ATTRIBUTES}
+class Response:
+    __slots__ = ("status_code", "content")
+
+    def __init__(self, status_code: int, content: bytes):
+        self.status_code = status_code
+        self.content = content
+
+    def json(self):
+        return json.loads(self.content)
+
+
+class HttpConnection:
+    """One HTTP/1.1 keep-alive connection, one request at a time: the request written in one piece, the
+    answer read as status line, headers and a Content-Length body. The server is ours (uvicorn), so
+    chunked or length-less bodies are refused rather than parsed. Reconnects when the server closes."""
+
+    def __init__(self, base_url: str):
+        url = urlsplit(base_url)
+        self.host, self.port = url.hostname, url.port or 80
+        self.host_header = f"Host: {url.netloc}\r\n".encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def _connect(self) -> None:
+        # asyncio sets TCP_NODELAY on TCP connections: each request leaves in one segment at once.
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except OSError:
+                pass
+            self.reader = self.writer = None
+
+    async def get(self, path: str) -> Response:
+        return await self.request(b"GET", path)
+
+    async def post(self, path: str, body: bytes) -> Response:
+        return await self.request(b"POST", path, body)
+
+    async def request(self, method: bytes, path: str, body: bytes | None = None) -> Response:
+        request = method + b" " + path.encode() + b" HTTP/1.1\r\n" + self.host_header
+        if body is None:
+            request += b"\r\n"
+        else:
+            request += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%b" % (len(body), body)
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                if self.writer is None:
+                    await self._connect()
+                self.writer.write(request)
+                response, keep_alive = await self._read_response(method)
+        except (asyncio.IncompleteReadError, ConnectionError, TimeoutError) as exc:
+            await self.close()  # whatever was half read or half written is lost with it
+            raise HttpError(f"{method.decode()} {path}: no answer ({exc!r})") from exc
+        except HttpError:
+            await self.close()
+            raise
+        if not keep_alive:
+            await self.close()
+        return response
+
+    async def _read_response(self, method: bytes) -> tuple[Response, bool]:
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head[:-4].split(b"\r\n")
+        version, _, rest = lines[0].partition(b" ")
+        if not version.startswith(b"HTTP/1."):
+            raise HttpError(f"not an HTTP/1.x status line: {lines[0]!r}")
+        status = int(rest[:3])
+        length = None
+        keep_alive = version == b"HTTP/1.1"
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                raise HttpError(f"Transfer-Encoding {value.strip().decode()!r} answered: this client reads"
+                                " Content-Length bodies only")
+            elif name == b"connection":
+                keep_alive = value.strip().lower() != b"close"
+        if length is None:
+            if status == 204 or status == 304 or status < 200 or method == b"HEAD":
+                return Response(status, b""), keep_alive
+            raise HttpError(f"status {status} without a Content-Length: this client reads Content-Length bodies only")
+        body = await self.reader.readexactly(length) if length else b""
+        return Response(status, body), keep_alive
+
+
+def _dumps(value) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+# Every publisher of the publish case sends this same body: encoded once.
+_BODY = _dumps({"data": PAYLOAD, "attributes": ATTRIBUTES})
+
+
+async def _connect_all(base_url: str, count: int) -> list[HttpConnection]:
+    """One keep-alive connection per concurrent client, opened before the clock starts."""
+    connections = [HttpConnection(base_url) for _ in range(count)]
+    try:
+        await asyncio.gather(*(c._connect() for c in connections))
+    except BaseException:
+        await _close_all(connections)
+        raise
+    return connections
+
+
+async def _close_all(connections: list[HttpConnection]) -> None:
+    await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
 
 
 async def _publish(base_url: str, concurrency: int, duration: float) -> dict:
     latencies: list[float] = []
     ids: list[str] = []
     errors = Counter()
-    async with _client(base_url, concurrency) as client:
-        deadline = time.monotonic() + duration
+    connections = await _connect_all(base_url, concurrency)
+    deadline = time.monotonic() + duration
 
-        async def publisher() -> None:
-            for _ in range(MAX_REQUESTS_PER_CLIENT):
-                if time.monotonic() >= deadline:
-                    return
-                start = time.monotonic()
-                response = await client.post("/topics/bench-http/messages", json=_BODY)
-                latencies.append(time.monotonic() - start)
-                if response.status_code != 201:
-                    errors[response.status_code] += 1
-                    continue
-                ids.extend(m["id"] for m in response.json()["data"])
+    async def publisher(client: HttpConnection) -> None:
+        for _ in range(MAX_REQUESTS_PER_CLIENT):
+            if time.monotonic() >= deadline:
+                return
+            start = time.monotonic()
+            response = await client.post("/topics/bench-http/messages", _BODY)
+            latencies.append(time.monotonic() - start)
+            if response.status_code != 201:
+                errors[response.status_code] += 1
+                continue
+            ids.extend(m["id"] for m in response.json()["data"])
 
+    try:
         started = time.monotonic()
-        await asyncio.gather(*(publisher() for _ in range(concurrency)))
+        await asyncio.gather(*(publisher(client) for client in connections))
         elapsed = time.monotonic() - started
+    finally:
+        await _close_all(connections)
     return {"latencies": latencies, "ids": ids, "errors": dict(errors), "elapsed": elapsed}
 
 
@@ -130,37 +252,41 @@ async def _consume_ack(base_url: str, concurrency: int, duration: float) -> dict
     ack_mismatch = 0
     errors = Counter()
     ran_dry = False
-    async with _client(base_url, concurrency) as client:
-        deadline = time.monotonic() + duration
+    connections = await _connect_all(base_url, concurrency)
+    deadline = time.monotonic() + duration
 
-        async def consumer() -> None:
-            nonlocal acked, ack_mismatch, ran_dry
-            for _ in range(MAX_REQUESTS_PER_CLIENT):
-                if time.monotonic() >= deadline:
-                    return
-                start = time.monotonic()
-                response = await client.get("/queues/bench-http-consume/messages", params={"limit": 10})
-                latencies.append(time.monotonic() - start)
-                if response.status_code != 200:
-                    errors[response.status_code] += 1
-                    continue
-                batch = [m["id"] for m in response.json()["data"]]
-                if not batch:
-                    ran_dry = True
-                    return
-                received.update(batch)
-                start = time.monotonic()
-                response = await client.post("/messages/ack", json={"ids": batch})
-                latencies.append(time.monotonic() - start)
-                if response.status_code != 200:
-                    errors[response.status_code] += 1
-                    continue
-                acked += response.json()["acked"]
-                ack_mismatch += response.json()["acked"] != len(batch)
+    async def consumer(client: HttpConnection) -> None:
+        nonlocal acked, ack_mismatch, ran_dry
+        for _ in range(MAX_REQUESTS_PER_CLIENT):
+            if time.monotonic() >= deadline:
+                return
+            start = time.monotonic()
+            response = await client.get("/queues/bench-http-consume/messages?limit=10")
+            latencies.append(time.monotonic() - start)
+            if response.status_code != 200:
+                errors[response.status_code] += 1
+                continue
+            batch = [m["id"] for m in response.json()["data"]]
+            if not batch:
+                ran_dry = True
+                return
+            received.update(batch)
+            start = time.monotonic()
+            response = await client.post("/messages/ack", _dumps({"ids": batch}))
+            latencies.append(time.monotonic() - start)
+            if response.status_code != 200:
+                errors[response.status_code] += 1
+                continue
+            count = response.json()["acked"]
+            acked += count
+            ack_mismatch += count != len(batch)
 
+    try:
         started = time.monotonic()
-        await asyncio.gather(*(consumer() for _ in range(concurrency)))
+        await asyncio.gather(*(consumer(client) for client in connections))
         elapsed = time.monotonic() - started
+    finally:
+        await _close_all(connections)
     return {"latencies": latencies, "received": received, "acked": acked, "ack_mismatch": ack_mismatch,
             "errors": dict(errors), "elapsed": elapsed, "ran_dry": ran_dry}
 
@@ -174,59 +300,62 @@ async def _end_to_end(base_url: str, concurrency: int, duration: float) -> dict:
     request_latencies: list[float] = []
     errors = Counter()
     acked = 0
-    async with _client(base_url, concurrency) as client:
-        deadline = time.monotonic() + duration
-        publishing_done = asyncio.Event()
+    connections = await _connect_all(base_url, publishers + consumers)
+    deadline = time.monotonic() + duration
+    publishing_done = asyncio.Event()
 
-        async def publisher() -> None:
-            for _ in range(MAX_REQUESTS_PER_CLIENT):
-                if time.monotonic() >= deadline:
-                    return
-                body = {"data": {**PAYLOAD, "sent_at": time.time()}, "attributes": ATTRIBUTES}
-                start = time.monotonic()
-                response = await client.post("/topics/bench-e2e/messages", json=body)
-                request_latencies.append(time.monotonic() - start)
-                if response.status_code != 201:
-                    errors[response.status_code] += 1
-                    continue
-                published.update(m["id"] for m in response.json()["data"])
+    async def publisher(client: HttpConnection) -> None:
+        for _ in range(MAX_REQUESTS_PER_CLIENT):
+            if time.monotonic() >= deadline:
+                return
+            body = {"data": {**PAYLOAD, "sent_at": time.time()}, "attributes": ATTRIBUTES}
+            start = time.monotonic()
+            response = await client.post("/topics/bench-e2e/messages", _dumps(body))
+            request_latencies.append(time.monotonic() - start)
+            if response.status_code != 201:
+                errors[response.status_code] += 1
+                continue
+            published.update(m["id"] for m in response.json()["data"])
 
-        async def consumer() -> None:
-            nonlocal acked
-            drain_deadline = deadline + DRAIN_SECONDS
-            for _ in range(MAX_REQUESTS_PER_CLIENT):
-                if time.monotonic() >= drain_deadline:
-                    return
-                if publishing_done.is_set() and set(received) >= published:
-                    return
-                start = time.monotonic()
-                response = await client.get("/queues/bench-e2e-q/messages", params={"limit": 10, "wait_seconds": 1})
-                request_latencies.append(time.monotonic() - start)
-                if response.status_code != 200:
-                    errors[response.status_code] += 1
-                    continue
-                arrived = time.time()
-                batch = response.json()["data"]
-                if not batch:
-                    continue
-                for message in batch:
-                    received[message["id"]] += 1
-                    delivery_latencies.append(arrived - message["data"]["sent_at"])
-                start = time.monotonic()
-                response = await client.post("/messages/ack", json={"ids": [m["id"] for m in batch]})
-                request_latencies.append(time.monotonic() - start)
-                if response.status_code != 200:
-                    errors[response.status_code] += 1
-                    continue
-                acked += response.json()["acked"]
+    async def consumer(client: HttpConnection) -> None:
+        nonlocal acked
+        drain_deadline = deadline + DRAIN_SECONDS
+        for _ in range(MAX_REQUESTS_PER_CLIENT):
+            if time.monotonic() >= drain_deadline:
+                return
+            if publishing_done.is_set() and set(received) >= published:
+                return
+            start = time.monotonic()
+            response = await client.get("/queues/bench-e2e-q/messages?limit=10&wait_seconds=1")
+            request_latencies.append(time.monotonic() - start)
+            if response.status_code != 200:
+                errors[response.status_code] += 1
+                continue
+            arrived = time.time()
+            batch = response.json()["data"]
+            if not batch:
+                continue
+            for message in batch:
+                received[message["id"]] += 1
+                delivery_latencies.append(arrived - message["data"]["sent_at"])
+            start = time.monotonic()
+            response = await client.post("/messages/ack", _dumps({"ids": [m["id"] for m in batch]}))
+            request_latencies.append(time.monotonic() - start)
+            if response.status_code != 200:
+                errors[response.status_code] += 1
+                continue
+            acked += response.json()["acked"]
 
-        async def publishers_then_flag() -> None:
-            await asyncio.gather(*(publisher() for _ in range(publishers)))
-            publishing_done.set()
+    async def publishers_then_flag() -> None:
+        await asyncio.gather(*(publisher(client) for client in connections[:publishers]))
+        publishing_done.set()
 
+    try:
         started = time.monotonic()
-        await asyncio.gather(publishers_then_flag(), *(consumer() for _ in range(consumers)))
+        await asyncio.gather(publishers_then_flag(), *(consumer(client) for client in connections[publishers:]))
         elapsed = time.monotonic() - started
+    finally:
+        await _close_all(connections)
     return {"published": published, "received": received, "delivery_latencies": delivery_latencies,
             "latencies": request_latencies, "errors": dict(errors), "elapsed": elapsed, "acked": acked,
             "publishers": publishers, "consumers": consumers}
@@ -304,4 +433,7 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                     "split": f"{result['publishers']} publishers + {result['consumers']} consumers",
                 })
                 reset_tables(conn)
-    return {"rows": rows, "duration": duration}
+    pool_max_size = os.environ.get("FASTQUEUE_DATABASE_POOL_MAX_SIZE") or str(
+        Settings.model_fields["database_pool_max_size"].default
+    )
+    return {"rows": rows, "duration": duration, "pool_max_size": pool_max_size}

@@ -126,16 +126,21 @@ def render(results: dict) -> str:
                   " start from a prefilled queue sized so it does not run dry. messages/s counts the rows really"
                   " stored or deleted; \"vs raw\" is TPS over the raw baseline's TPS at the same client count"
                   " (messages/s for consume). The raw table `bench_raw.messages` has the same payload columns,"
-                  " a uuid primary key and the same (queue_id, scheduled_at) index, without fastqueue's checks,"
-                  " foreign key and extra indexes.", ""]
+                  " a uuid primary key and the same (queue_id, scheduled_at) index, without fastqueue's"
+                  " functions and its other indexes. \"server CPU µs/commit\" is the CPU the pgbench sessions'"
+                  " server processes used (from /proc) per committed database transaction over the middle 60 %"
+                  " of the run (a consume+ack script run is two commits): it moves much less with other load on"
+                  " the machine than TPS does, and says what one call costs the server.", ""]
         rows = []
         for r in sql["rows"]:
             note = "RAN DRY" if r["ran_dry"] else ""
             if r["failed"]:
                 note += f" {r['failed']} failed"
+            cpu = r.get("backend_cpu_us_per_commit")
             rows.append([r["label"], r["clients"], _f(r["tps"]), _f(r["messages_per_second"]), _f(r["latency_ms"], 2),
-                         _f(r["ratio"], 2, "x") if r["ratio"] is not None else "", note])
-        lines += _table(["case", "clients", "TPS", "messages/s", "avg latency ms", "vs raw", "notes"], rows)
+                         _f(r["ratio"], 2, "x") if r["ratio"] is not None else "", _f(cpu) if cpu else "", note])
+        lines += _table(["case", "clients", "TPS", "messages/s", "avg latency ms", "vs raw", "server CPU µs/commit",
+                         "notes"], rows)
     else:
         lines.append("Not run (`--only`).")
     lines += ["", "## Consume latency versus queue depth", ""]
@@ -151,9 +156,10 @@ def render(results: dict) -> str:
     lines += ["", "## HTTP level", ""]
     http = results.get("http")
     if http:
-        lines += ["The bench's own asyncio + httpx client (`bench/httpbench.py`, one process, one connection per"
-                  " concurrent client) against `fastqueue server` started by the bench on a free loopback port"
-                  " with default pool settings (FASTQUEUE_DATABASE_POOL_MAX_SIZE 10 per worker). publish: POST"
+        pool = http.get("pool_max_size", "10")
+        lines += ["The bench's own asyncio HTTP/1.1 client (`bench/httpbench.py`, one process, one keep-alive"
+                  " connection per concurrent client) against `fastqueue server` started by the bench on a free"
+                  f" loopback port (FASTQUEUE_DATABASE_POOL_MAX_SIZE {pool} per worker). publish: POST"
                   " /topics/{id}/messages, one message, one queue. consume+ack: GET /queues/{id}/messages?limit=10"
                   " then POST /messages/ack with the ids, from a prefilled queue. end-to-end: half the clients"
                   " publish, half consume with wait_seconds=1 and batch-ack; delivery latency is publish request"

@@ -3,7 +3,9 @@
 import os
 import re
 import subprocess
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.common import PG_BINDIR, SQL_DIR, Target, prefill, prefill_raw, queue_depth, reset_tables
 
@@ -37,6 +39,44 @@ _FIRST_GUESS = {"consume_ack_1": 4_000, "consume_ack_100": 40_000, "raw_dequeue"
 PREFILL_CAP = 3_000_000
 
 
+def _backend_cpu_seconds(pids: list[int]) -> float | None:
+    """CPU time (user + system) the server processes with these pids have used, from /proc: only for
+    a server on this machine; None when any of them cannot be read."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def _measure_backend_cpu(target: Target, proc: subprocess.Popen, clients: int, duration: float) -> dict | None:
+    """While pgbench runs: the CPU its server backends use per second and per transaction over the
+    middle of the run. Noise from other work on the machine changes throughput, much less the CPU
+    one transaction costs: the figure that says where time goes."""
+    window_start, window_end = 0.2 * duration, 0.8 * duration
+    started = time.monotonic()
+    time.sleep(window_start)
+    with target.connect() as conn:
+        pids = [row[0] for row in conn.execute(
+            "select pid from pg_stat_activity where application_name = 'pgbench' and datname = current_database()")]
+        if len(pids) != clients:
+            return None
+
+        def commits() -> int:
+            return conn.execute("select xact_commit from pg_stat_database where datname = current_database()").fetchone()[0]
+
+        cpu0, commits0, t0 = _backend_cpu_seconds(pids), commits(), time.monotonic()
+        time.sleep(max(0.5, window_end - (t0 - started)))
+        cpu1, commits1, t1 = _backend_cpu_seconds(pids), commits(), time.monotonic()
+    if cpu0 is None or cpu1 is None or proc.poll() is not None:
+        return None
+    return {"cpu_seconds": cpu1 - cpu0, "seconds": t1 - t0, "commits": commits1 - commits0 - 1}
+
+
 def pgbench(target: Target, script: str, clients: int, duration: float, variables: dict[str, str] | None = None,
             per_statement: bool = False) -> dict:
     cmd = [str(PGBENCH), "-n", "-M", "prepared", "-f", str(SQL_DIR / script), "-c", str(clients),
@@ -46,7 +86,15 @@ def pgbench(target: Target, script: str, clients: int, duration: float, variable
     if per_statement:
         cmd.append("-r")
     cmd.append(target.url)
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 120)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        cpu = _measure_backend_cpu(target, proc, clients, duration) if duration >= 3 else None
+        out, _ = proc.communicate(timeout=duration + 120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    result = subprocess.CompletedProcess(cmd, proc.returncode, out, "")
     out = result.stdout + result.stderr
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
     if result.returncode != 0 or not tps:
@@ -63,6 +111,9 @@ def pgbench(target: Target, script: str, clients: int, duration: float, variable
                 statements.append((float(match.group(1)), match.group(3).strip()))
     return {
         "tps": float(tps.group(1)),
+        # Server CPU per database transaction (a script run may hold several), over the middle of the run.
+        "backend_cpu_us_per_commit": (cpu["cpu_seconds"] / cpu["commits"] * 1e6) if cpu and cpu["commits"] > 0 else None,
+        "backend_cpu_share": (cpu["cpu_seconds"] / cpu["seconds"]) if cpu else None,
         "latency_ms": float(latency.group(1)) if latency else None,
         "failed": int(failed.group(1)) if failed else 0,
         "transactions": int(processed.group(1)) if processed else None,
@@ -109,6 +160,8 @@ def run(target: Target, clients_list: list[int], duration: float, echo=print) ->
                     "nominal_messages_per_second": result["tps"] * case.messages_per_tx,
                     "latency_ms": result["latency_ms"], "failed": result["failed"], "baseline": case.baseline,
                     "ran_dry": ran_dry, "prefilled": needed, "command": result["command"],
+                    "backend_cpu_us_per_commit": result["backend_cpu_us_per_commit"],
+                    "backend_cpu_share": result["backend_cpu_share"],
                 })
         reset_tables(conn)
     by_key = {(r["case"], r["clients"]): r for r in rows}

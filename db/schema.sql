@@ -103,7 +103,10 @@ create sequence fastqueue.messages_ordering_sequence as bigint;
 
 create table fastqueue.messages (
     id uuid primary key default gen_random_uuid(),
-    queue_id text not null references fastqueue.queues (id) on delete cascade,
+    -- No foreign key and no CHECK constraints: they cost every publish and every lease more than
+    -- the write itself. Only the API functions write here, and they check every rule first; a
+    -- queue's messages are deleted with it by delete_queue().
+    queue_id text not null,
     data jsonb not null,
     attributes jsonb,
     delivery_attempts integer not null default 0,
@@ -112,31 +115,23 @@ create table fastqueue.messages (
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
     ordering_key text,
-    ordering_sequence bigint,
-    constraint messages_data_object check (jsonb_typeof(data) = 'object'),
-    constraint messages_attributes_shape check (
-        attributes is null
-        or (jsonb_typeof(attributes) = 'object'
-            and not jsonb_path_exists(attributes, 'strict $.* ? (@.type() != "string")'))
-    ),
-    constraint messages_delivery_attempts_not_negative check (delivery_attempts >= 0),
-    constraint messages_ordering_key_length check (char_length(ordering_key) between 1 and 128),
-    constraint messages_ordering_key_sequenced check ((ordering_key is null) = (ordering_sequence is null))
+    ordering_sequence bigint
+) with (
+    -- Rows turn over all the time (insert, a new version per lease, delete at ack): vacuum by the
+    -- number of dead rows and at full speed.
+    autovacuum_vacuum_scale_factor = 0,
+    autovacuum_vacuum_threshold = 10000,
+    autovacuum_vacuum_insert_scale_factor = 0,
+    autovacuum_vacuum_insert_threshold = 10000,
+    autovacuum_vacuum_cost_delay = 0
 );
 comment on table fastqueue.messages is 'One row per message per queue. scheduled_at is when it can next be leased; a lease moves it ack_deadline_seconds ahead.';
 comment on column fastqueue.messages.scheduled_at is 'When the message can next be delivered: after its delivery delay, or when its current lease ends.';
 comment on column fastqueue.messages.expired_at is 'After this the message is never delivered; cleanup() deletes it.';
-comment on constraint messages_data_object on fastqueue.messages is 'data must be a JSON object';
-comment on constraint messages_attributes_shape on fastqueue.messages is
-    'attributes must be null or a JSON object whose values are all strings';
 comment on column fastqueue.messages.ordering_key is
     'On a queue with enable_message_ordering, messages that share it are delivered one at a time, in publish order (ordering_sequence).';
 comment on column fastqueue.messages.ordering_sequence is
     'Publish order among messages with an ordering_key, also within one transaction (from fastqueue.messages_ordering_sequence).';
-comment on constraint messages_ordering_key_length on fastqueue.messages is
-    'ordering_key must be null or 1 to 128 characters';
-comment on constraint messages_ordering_key_sequenced on fastqueue.messages is
-    'ordering_sequence must be set exactly when ordering_key is: publish messages through fastqueue.publish';
 
 -- consume: an index range scan over one queue's messages in the order they become available.
 create index messages_queue_id_scheduled_at_idx on fastqueue.messages (queue_id, scheduled_at);
@@ -163,6 +158,21 @@ comment on constraint deduplications_deduplication_id_length on fastqueue.dedupl
     'deduplication_id must be null or 1 to 128 characters';
 -- cleanup: expired records, oldest first.
 create index deduplications_expired_at_idx on fastqueue.deduplications (expired_at);
+
+-- Long polling: NOTIFY only for queues someone waits on (a NOTIFY serialises commits).
+create unlogged table fastqueue.queue_watchers (
+    queue_id text not null,
+    watcher text not null,
+    watched_until timestamptz not null,
+    primary key (queue_id, watcher),
+    constraint queue_watchers_watcher_length check (char_length(watcher) between 1 and 128)
+);
+comment on table fastqueue.queue_watchers is
+    'Who waits for messages on which queue, until when (fastqueue.watch_queue). Messages that become available on a queue watched now are announced with NOTIFY fastqueue_available; other queues cost no NOTIFY. cleanup() deletes rows past watched_until.';
+comment on constraint queue_watchers_watcher_length on fastqueue.queue_watchers is
+    'watcher must be 1 to 128 characters';
+-- cleanup: rows past their time.
+create index queue_watchers_watched_until_idx on fastqueue.queue_watchers (watched_until);
 
 -- Result shapes of functions that return more than one value. Composite types rather than
 -- RETURNS TABLE, so a later migration can ALTER TYPE … ADD ATTRIBUTE without dropping the function.

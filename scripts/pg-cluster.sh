@@ -50,7 +50,9 @@ start() {
     if as_owner "$bindir/pg_ctl" -D "$datadir" status >/dev/null 2>&1; then
         echo "pg-cluster: already running in $datadir"
     else
-        as_owner "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -o "-p $port" -w -t 60 start >/dev/null
+        # Queue tables turn over all the time: autovacuum looks every 10 s, not every minute (given
+        # here, not in postgresql.conf, so clusters made before get it too).
+        as_owner "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -o "-p $port -c autovacuum_naptime=10s" -w -t 60 start >/dev/null
     fi
     local psql=("$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1)
     if [ -z "$("${psql[@]}" -tAc "select 1 from pg_database where datname = '$dbname'")" ]; then

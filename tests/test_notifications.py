@@ -1,8 +1,9 @@
-"""Which calls wake long-polling consumers: NOTIFY fastqueue_available with the queue id, at commit.
+"""Which calls wake long-polling consumers: NOTIFY fastqueue_available with the queue id, at commit,
+for queues someone watches (fastqueue.watch_queue).
 
 Publish, nack and redrive are covered with the long-polling tests (tests/api/test_long_polling.py);
-these are the less obvious ones: an ack that unblocks the next message of an ordering key, and
-cleanup moving messages into a dead queue."""
+these are the less obvious ones: an ack that unblocks the next message of an ordering key, cleanup
+moving messages into a dead queue, and the watch itself."""
 
 import psycopg
 import pytest
@@ -24,6 +25,7 @@ def listener(database_url: str):
 def test_ack_of_a_keyed_message_wakes_its_queue(conn: psycopg.Connection, listener: psycopg.Connection) -> None:
     conn.execute("select fastqueue.create_topic('orders')")
     conn.execute("select fastqueue.create_queue('ordered', 'orders', 30, 600, enable_message_ordering => true)")
+    conn.execute("select fastqueue.watch_queue('ordered', 'test', 60)")
     conn.execute("""select fastqueue.publish('orders', '{"n": 1}', ordering_key => 'k')""")
     conn.execute("""select fastqueue.publish('orders', '{"n": 2}', ordering_key => 'k')""")
     conn.execute("""select fastqueue.publish('orders', '{"n": 3}')""")
@@ -44,6 +46,7 @@ def test_cleanup_wakes_the_dead_queue_it_fills(conn: psycopg.Connection, listene
     conn.execute("select fastqueue.create_topic('events')")
     conn.execute("select fastqueue.create_queue('dead', null, 30, 600)")
     conn.execute("select fastqueue.create_queue('work', 'events', 30, 600, dead_queue_id => 'dead', message_max_deliveries => 1)")
+    conn.execute("select fastqueue.watch_queue('dead', 'test', 60)")
     conn.execute("""select fastqueue.publish('events', '{"n": 1}')""")
     conn.execute("select * from fastqueue.consume('work', 1)")
     # Lease ended (the ack deadline is at least a second: age it instead of waiting).
@@ -55,3 +58,39 @@ def test_cleanup_wakes_the_dead_queue_it_fills(conn: psycopg.Connection, listene
     assert received(listener) == ["dead"]
     assert conn.execute("select dead_lettered_messages from fastqueue.cleanup()").fetchone() == (0,)
     assert received(listener) == [], "nothing moved, nobody woken"
+
+
+def test_only_watched_queues_are_notified(conn: psycopg.Connection, listener: psycopg.Connection) -> None:
+    conn.execute("select fastqueue.create_topic('events')")
+    conn.execute("select fastqueue.create_queue('watched', 'events', 30, 600)")
+    conn.execute("select fastqueue.create_queue('unwatched', 'events', 30, 600)")
+    conn.execute("select fastqueue.create_topic('quiet')")
+    conn.execute("select fastqueue.create_queue('quiet-queue', 'quiet', 30, 600)")
+    conn.execute("""select fastqueue.publish('events', '{"n": 1}')""")
+    assert received(listener) == [], "nobody watches: no NOTIFY"
+
+    until = conn.execute("select fastqueue.watch_queue('watched', 'test', 60) - now()").fetchone()[0]
+    assert until.total_seconds() == 60
+    conn.execute("""select fastqueue.publish('events', '{"n": 2}')""")
+    conn.execute("""select fastqueue.publish_batch('events', '[{"data": {"n": 3}}, {"data": {"n": 4}}]')""")
+    conn.execute("""select fastqueue.publish('quiet', '{"n": 5}')""")
+    assert received(listener) == ["watched", "watched"], "one per transaction, for the watched queue only"
+
+    # A watch that has run out, or was ended with 0 seconds, notifies nobody; cleanup deletes old ones.
+    conn.execute("select fastqueue.watch_queue('unwatched', 'test', 1)")
+    conn.execute("update fastqueue.queue_watchers set watched_until = now() - interval '1 second' where queue_id = 'unwatched'")
+    assert conn.execute("select fastqueue.watch_queue('watched', 'test', 0)").fetchone() == (None,)
+    conn.execute("""select fastqueue.publish('events', '{"n": 6}')""")
+    assert received(listener) == []
+    conn.execute("select fastqueue.cleanup()")
+    assert conn.execute("select count(*) from fastqueue.queue_watchers").fetchone() == (0,)
+
+
+def test_watch_queue_refuses_bad_arguments(conn: psycopg.Connection) -> None:
+    conn.execute("select fastqueue.create_queue('q', null, 30, 600)")
+    with pytest.raises(psycopg.errors.NoDataFound, match="Queue not found"):
+        conn.execute("select fastqueue.watch_queue('nope', 'test', 10)")
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="seconds must be between 0 and 3600"):
+        conn.execute("select fastqueue.watch_queue('q', 'test', 3601)")
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="watcher must be 1 to 128 characters"):
+        conn.execute("select fastqueue.watch_queue('q', '', 10)")

@@ -2,7 +2,8 @@
 
 With wait_seconds (1..20) and nothing to lease, the request waits, holding no database connection,
 until the listener (app/listener.py) says the queue may have messages (a NOTIFY from publish, nack,
-redrive or lease release, or its once-a-second re-check for delays and leases that end), then
+redrive or lease release on a queue the gateway watches, or its once-a-second re-check for delays and
+leases that end), then
 consumes again; after wait_seconds it answers with an empty list. The wait is the gateway's alone:
 the SQL API has nothing to wait on, so wait_seconds is checked here (422 outside 0..20).
 """
@@ -21,6 +22,7 @@ from app import queries
 from app.db import Pool, fetch_all
 from app.limits import MAX_PAGE_SIZE
 from app.listener import Listener, ListenerDep
+from app.responses import message_list
 from app.schemas import ErrorDetail, MessageList
 
 router = APIRouter(tags=["messages"])
@@ -56,8 +58,8 @@ async def consume(
     With `wait_seconds`, wait up to that long for messages when there are none yet (long polling)."""
     params = {"queue_id": queue_id, "max_messages": limit}
     if wait_seconds == 0:
-        return {"data": await fetch_all(pool, queries.CONSUME, params)}
-    return {"data": await _long_poll(request, pool, listener, params, wait_seconds)}
+        return message_list(await fetch_all(pool, queries.CONSUME, params))
+    return message_list(await _long_poll(request, pool, listener, params, wait_seconds))
 
 
 async def _long_poll(
@@ -74,6 +76,10 @@ async def _long_poll(
             remaining = deadline - loop.time()
             if messages or remaining <= 0 or listener.shutting_down:
                 return messages
+            # NOTIFY is sent only for watched queues: when the watch was (re)made just now, a
+            # message committed before it would wake nobody, so look once more first.
+            if await listener.watch(pool, params["queue_id"], remaining):
+                continue
             # Woken: by a notification or the re-check for this queue, by shutdown, or by the client
             # leaving. Not woken: the time is up, and the re-check has found nothing in it either.
             if not await waiter.wait(remaining):

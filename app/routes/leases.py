@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, status
 
 from app import queries
 from app.db import Pool, fetch_one
+from app.responses import json_response
 from app.schemas import (
     BODY_NOT_JSON,
     INT4_MAX,
@@ -51,16 +52,18 @@ STALE = {409: {"model": ErrorDetail, "description": "The message was delivered a
 @router.post("/messages/ack", response_model=AckedCount, responses=BODY_NOT_JSON)
 async def ack_messages(body: MessageBatch, pool: Pool):
     """Acknowledge 1 to 1000 messages in one transaction; `acked` counts those that still existed."""
-    return await fetch_one(pool, queries.ACK_MESSAGES, {"message_ids": body.ids})
+    row = await fetch_one(pool, queries.ACK_MESSAGES, {"message_ids": body.ids})
+    return json_response({"acked": row["acked"]})
 
 
 @router.post("/messages/nack", response_model=NackedCount, responses=BODY_NOT_JSON)
 async def nack_messages(body: MessageNackBatch, pool: Pool):
     """Give 1 to 1000 leased messages back in one transaction, after delay_seconds or each queue's retry
     backoff; `nacked` counts those that still existed."""
-    return await fetch_one(
+    row = await fetch_one(
         pool, queries.NACK_MESSAGES, {"message_ids": body.ids, "delay_seconds": body.delay_seconds}
     )
+    return json_response({"nacked": row["nacked"]})
 
 
 @router.put("/messages/{message_id}/ack", status_code=status.HTTP_204_NO_CONTENT, responses=STALE)

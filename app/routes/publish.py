@@ -5,6 +5,7 @@ from psycopg.types.json import Jsonb
 
 from app import queries
 from app.db import Pool, fetch_all
+from app.responses import message_list
 from app.schemas import BODY_NOT_JSON, ErrorDetail, MessageBatchPublish, MessageList, MessagePublish
 
 router = APIRouter(tags=["messages"])
@@ -36,7 +37,7 @@ async def publish(topic_id: str, body: MessagePublish, pool: Pool):
         "deduplication_id": body.deduplication_id,
         "ordering_key": body.ordering_key,
     }
-    return {"data": await fetch_all(pool, queries.PUBLISH, params)}
+    return message_list(await fetch_all(pool, queries.PUBLISH, params), status.HTTP_201_CREATED)
 
 
 @router.post(
@@ -59,4 +60,4 @@ async def publish_batch(topic_id: str, body: MessageBatchPublish, pool: Pool):
     in input order (each message's copies in queue id order)."""
     messages = [message.model_dump(exclude_none=True) for message in body.messages]
     params = {"topic_id": topic_id, "messages": Jsonb(messages)}
-    return {"data": await fetch_all(pool, queries.PUBLISH_BATCH, params)}
+    return message_list(await fetch_all(pool, queries.PUBLISH_BATCH, params), status.HTTP_201_CREATED)

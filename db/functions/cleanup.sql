@@ -37,12 +37,30 @@ begin
         delete from fastqueue.deduplications d where d.expired_at <= now() returning 1
     )
     select count(*) into v_summary.expired_deduplications from expired;
+
+    -- Watches past their time (_notify_available already ignores them).
+    delete from fastqueue.queue_watchers w where w.watched_until <= now();
+
+    -- Messages of a queue that no longer exists: a publish that read the queue before delete_queue()
+    -- and committed after it (messages has no foreign key). The queue ids present are found by
+    -- stepping through the (queue_id, scheduled_at) index, one probe per queue.
+    with recursive present (queue_id) as (
+        (select m.queue_id from fastqueue.messages m order by m.queue_id limit 1)
+        union all
+        select (select m.queue_id from fastqueue.messages m where m.queue_id > p.queue_id order by m.queue_id limit 1)
+          from present p
+         where p.queue_id is not null
+    )
+    delete from fastqueue.messages m
+     using present p
+     where m.queue_id = p.queue_id
+       and not exists (select from fastqueue.queues q where q.id = p.queue_id);
     return v_summary;
 end;
 $$;
 
 comment on function fastqueue.cleanup() is
-'Maintenance for every queue, run every minute by pg_cron (or by `fastqueue worker`): deletes expired messages, and moves messages delivered message_max_deliveries times, once their last lease has ended, to the queue''s dead queue (delivery_attempts reset to 0, the dead queue''s retention and delay), and deletes deduplication records past their topic''s window. Returns how many messages it deleted and moved, and how many deduplication records it deleted. Correctness never waits for it: consume() already skips such messages.
+'Maintenance for every queue, run every minute by pg_cron (or by `fastqueue worker`): deletes expired messages, and moves messages delivered message_max_deliveries times, once their last lease has ended, to the queue''s dead queue (delivery_attempts reset to 0, the dead queue''s retention and delay), and deletes deduplication records past their topic''s window, queue watches past their time (fastqueue.watch_queue), and messages left behind by a queue deleted while a publish to it was committing. Returns how many messages it deleted and moved, and how many deduplication records it deleted. Correctness never waits for it: consume() already skips such messages.
 Example: select * from fastqueue.cleanup();';
 
 revoke execute on function fastqueue.cleanup() from public;

@@ -3,49 +3,64 @@ returns setof fastqueue.messages
 language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
+-- One generic plan for the session: a custom plan per call (what the plan cache picks here) costs
+-- more to plan than the lease itself costs to run. A generic plan guesses a tenth of the queue for
+-- LIMIT max_messages, a cost that would have every call JIT-compiled: no JIT.
+set plan_cache_mode = force_generic_plan
+set jit = off
 as $$
 declare
     v_queue fastqueue.queues := fastqueue._queue(consume.queue_id);
+    v_ids uuid[];
+    v_row_ids tid[];
 begin
-    perform fastqueue._require_between('max_messages', consume.max_messages, 1, 1000);
+    -- The range in an IF first: PERFORM runs a query, an IF on the happy path does not.
+    if consume.max_messages is null or consume.max_messages not between 1 and 1000 then
+        perform fastqueue._require_between('max_messages', consume.max_messages, 1, 1000);  -- raises
+    end if;
     -- Lease: the oldest available messages, skipping rows another consumer is leasing this very
     -- moment; each lease counts a delivery and hides the message until its ack deadline.
+    select array_agg(c.id order by c.scheduled_at), array_agg(c.ctid)
+      into v_ids, v_row_ids
+      from (
+        select m.id, m.ctid, m.scheduled_at
+          from fastqueue.messages m
+         where m.queue_id = v_queue.id
+           and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
+                                       fastqueue._delivery_limit(v_queue))
+           -- Ordered delivery: a keyed message waits while an earlier message with its key is
+           -- still in the queue (leased, delayed, or locked by a consumer leasing it right now:
+           -- existence, not availability, is what blocks), until it is acked or can never be
+           -- delivered again (expired, or over-delivered with its lease ended: cleanup moves it).
+           and (not v_queue.enable_message_ordering
+                or m.ordering_key is null
+                or not exists (
+                    select
+                      from fastqueue.messages p
+                     where p.queue_id = v_queue.id
+                       and p.ordering_key = m.ordering_key
+                       and p.ordering_sequence < m.ordering_sequence
+                       and p.expired_at > now()
+                       and (p.delivery_attempts < fastqueue._delivery_limit(v_queue) or p.scheduled_at > now())))
+         order by m.scheduled_at
+         limit consume.max_messages
+           for update skip locked) c;
+    if v_ids is null then
+        return;
+    end if;
+    -- The rows just locked, by their physical address (a TID scan: no index descent per row; a
+    -- locked row cannot move), returned in the order they were chosen (oldest first).
     return query
-        with candidates as (
-            select m.id, m.scheduled_at
-              from fastqueue.messages m
-             where m.queue_id = v_queue.id
-               and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
-                                           fastqueue._delivery_limit(v_queue))
-               -- Ordered delivery: a keyed message waits while an earlier message with its key is
-               -- still in the queue (leased, delayed, or locked by a consumer leasing it right now:
-               -- existence, not availability, is what blocks), until it is acked or can never be
-               -- delivered again (expired, or over-delivered with its lease ended: cleanup moves it).
-               and (not v_queue.enable_message_ordering
-                    or m.ordering_key is null
-                    or not exists (
-                        select
-                          from fastqueue.messages p
-                         where p.queue_id = v_queue.id
-                           and p.ordering_key = m.ordering_key
-                           and p.ordering_sequence < m.ordering_sequence
-                           and p.expired_at > now()
-                           and (p.delivery_attempts < fastqueue._delivery_limit(v_queue) or p.scheduled_at > now())))
-             order by m.scheduled_at
-             limit consume.max_messages
-               for update skip locked
-        ),
-        leased as (
+        with leased as (
             update fastqueue.messages m
                set delivery_attempts = m.delivery_attempts + 1,
                    scheduled_at = now() + v_queue.ack_deadline_seconds * interval '1 second',
                    updated_at = now()
-              from candidates c
-             where m.queue_id = v_queue.id
-               and m.id = c.id
-            returning m as message, c.scheduled_at as available_since
+             where m.ctid = any (v_row_ids)
+               and m.queue_id = v_queue.id
+            returning m.*
         )
-        select (l.message).* from leased l order by l.available_since;
+        select l.* from leased l order by array_position(v_ids, l.id);
 end;
 $$;
 

@@ -41,6 +41,9 @@ begin
         coalesce(create_queue.enable_message_ordering, false),
         create_queue.filter, fastqueue._parse_filter(create_queue.filter))
     returning * into v_queue;
+    -- A publish that read a deleted queue of this id and committed after its delete may have left
+    -- messages behind (messages has no foreign key): they are not this queue's.
+    delete from fastqueue.messages m where m.queue_id = v_queue.id;
     return v_queue;
 exception
     when unique_violation then

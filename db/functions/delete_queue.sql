@@ -7,12 +7,13 @@ as $$
 declare
     v_queue fastqueue.queues;
 begin
-    -- Its messages go with it (ON DELETE CASCADE); queues that used it as their dead queue are
-    -- detached by the trigger queues_detach_dead_queue.
+    -- Queues that used it as their dead queue are detached by the trigger queues_detach_dead_queue.
     delete from fastqueue.queues q where q.id = delete_queue.id returning * into v_queue;
     if not found then
         perform fastqueue._queue(delete_queue.id);  -- raises "Queue not found"
     end if;
+    -- Its messages go with it (messages has no foreign key: see db/schema.sql).
+    delete from fastqueue.messages m where m.queue_id = v_queue.id;
     return v_queue;
 end;
 $$;

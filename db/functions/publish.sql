@@ -12,25 +12,57 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_topic fastqueue.topics := fastqueue._topic(publish.topic_id);
     v_attributes jsonb := nullif(publish.attributes, 'null'::jsonb);
-    v_message fastqueue.messages;
+    v_topic fastqueue.topics;
+    v_notified boolean;
 begin
-    perform fastqueue._check_message(publish.data, v_attributes, publish.delay_seconds,
-                                     publish.deduplication_id, publish.ordering_key);
-    for v_message in
-        select * from fastqueue._publish_one(v_topic, publish.data, v_attributes, publish.delay_seconds,
-                                             publish.deduplication_id, publish.ordering_key)
-    loop
-        perform fastqueue._notify_available(v_message.queue_id);  -- wakes long-polling consumers at commit
-        return next v_message;
-    end loop;
+    if not fastqueue._check_message(publish.data, v_attributes, publish.delay_seconds,
+                                    publish.deduplication_id, publish.ordering_key) then
+        return;  -- not reached: _check_message raises when a rule is broken
+    end if;
+    if publish.deduplication_id is not null then
+        v_topic := fastqueue._topic(publish.topic_id);
+        if v_topic.deduplication_window_seconds > 0 then
+            -- Stores through this function again, without the deduplication_id, when it is new.
+            return query
+                select * from fastqueue._publish_one(v_topic, publish.data, v_attributes, publish.delay_seconds,
+                                                     publish.deduplication_id, publish.ordering_key);
+            return;
+        end if;
+    end if;
+
+    -- The hot path is this one statement: every queue of the topic whose filters pass the
+    -- attributes gets a copy, in queue id order. publish_batch() has its twin for many messages in
+    -- one statement; db/tests/publish.sql and publish_batch.sql hold both to the same results.
+    return query
+        insert into fastqueue.messages (queue_id, data, attributes, expired_at, scheduled_at, ordering_key, ordering_sequence)
+        select q.id,
+               publish.data,
+               v_attributes,
+               now() + q.message_retention_seconds * interval '1 second',
+               -- The message's own delay, when given (0 included), overrides its queue's.
+               now() + coalesce(publish.delay_seconds, q.delivery_delay_seconds, 0) * interval '1 second',
+               publish.ordering_key,
+               -- Publish order per key, also between messages of one transaction (they share now()).
+               case when publish.ordering_key is not null
+                    then nextval('fastqueue.messages_ordering_sequence'::regclass) end
+          from fastqueue.queues q
+         where q.topic_id = publish.topic_id
+           and (q.message_filters is null or fastqueue._filters_match(q.message_filters, v_attributes))
+           and (q.filter_ast is null or fastqueue._filter_matches(q.filter_ast, v_attributes))
+         order by q.id
+        returning *;
+    if found then
+        v_notified := fastqueue._notify_topic(publish.topic_id);  -- wakes long-polling consumers at commit
+    else
+        v_topic := fastqueue._topic(publish.topic_id);  -- no copy: "Topic not found" when it does not exist
+    end if;
 end;
 $$;
 
 comment on function fastqueue.publish(text, jsonb, jsonb, integer, text, text) is
 'Publishes a message to a topic: every queue subscribed to the topic whose message_filters and filter expression both pass the attributes gets its own copy. Returns one row per copy (none when no queue takes it). Runs in the caller''s transaction: nothing is delivered unless it commits.
-data: a JSON object. attributes: null or a JSON object of string values, matched by queue filters.
+data: a JSON object, nesting at most 100 levels. attributes: null or a JSON object of string values, matched by queue filters.
 delay_seconds: null or 0..900; when given, the copies become available after it instead of their queue''s delivery_delay_seconds.
 deduplication_id: null or 1..128 characters. A second publish with the same id to the same topic within the topic''s deduplication_window_seconds (300 by default) stores nothing and returns the first publish''s copies that still exist (same ids, as they are now: acked copies are gone). Concurrent duplicates wait for the first and then get its copies.
 ordering_key: null or 1..128 characters. A queue with enable_message_ordering delivers the messages that share a key one at a time, in publish order (within one transaction too); other keys and unkeyed messages are not held up.

@@ -7,12 +7,11 @@ as $$
 declare
     v_topic fastqueue.topics := fastqueue._topic(publish_batch.topic_id);
     v_count integer;
+    v_limit bigint;
+    v_all_valid boolean;
+    v_deduplicated boolean;
     v_item record;
-    v_label text;
-    v_field text;
-    v_delay jsonb;
-    v_message fastqueue.messages;
-    v_queue_ids text[] := '{}';
+    v_notified boolean;
 begin
     if publish_batch.messages is null or jsonb_typeof(publish_batch.messages) <> 'array' then
         raise exception using errcode = 'invalid_parameter_value',
@@ -25,63 +24,69 @@ begin
             detail = format('It has %s.', v_count);
     end if;
 
-    -- Every message is checked before any is stored, so the first bad one is the one reported;
-    -- either way one error rolls the whole batch back.
-    for v_item in select e.value, e.ordinality - 1 as position
-                    from jsonb_array_elements(publish_batch.messages) with ordinality e loop
-        v_label := format('messages[%s]', v_item.position);  -- 0-based, as in the request
-        if jsonb_typeof(v_item.value) <> 'object' then
-            raise exception using errcode = 'invalid_parameter_value',
-                message = v_label || ': must be a JSON object with data (and optionally attributes, delay_seconds, deduplication_id, ordering_key)';
-        end if;
-        if exists (select from jsonb_object_keys(v_item.value) k
-                    where k not in ('data', 'attributes', 'delay_seconds', 'deduplication_id', 'ordering_key')) then
-            raise exception using errcode = 'invalid_parameter_value',
-                message = v_label || ': unknown field; a message has data, attributes, delay_seconds, deduplication_id and ordering_key',
-                detail = format('Fields given: %s.', (select string_agg(k, ', ') from jsonb_object_keys(v_item.value) k));
-        end if;
-        v_delay := nullif(v_item.value -> 'delay_seconds', 'null'::jsonb);
-        if v_delay is not null and (jsonb_typeof(v_delay) <> 'number' or v_delay::text::numeric not between 0 and 900
-                                    or v_delay::text::numeric <> trunc(v_delay::text::numeric)) then
-            raise exception using errcode = 'invalid_parameter_value',
-                message = v_label || ': delay_seconds must be null or between 0 and 900',
-                detail = format('delay_seconds was %s.', v_delay);
-        end if;
-        foreach v_field in array array['deduplication_id', 'ordering_key'] loop
-            if jsonb_typeof(v_item.value -> v_field) not in ('string', 'null') then
-                raise exception using errcode = 'invalid_parameter_value',
-                    message = format('%s: %s must be null or a string of 1 to 128 characters', v_label, v_field);
-            end if;
+    -- Every message is checked before any is stored. First all at once, in one statement; only
+    -- when some message breaks a rule does the per-message check run, to name the first bad one
+    -- (by its 0-based position, as in the request). Either way one error rolls the batch back.
+    v_limit := fastqueue._max_message_bytes();
+    select bool_and(coalesce(fastqueue._batch_message_valid(e.value, v_limit), false)),
+           bool_or(nullif(e.value -> 'deduplication_id', 'null'::jsonb) is not null)
+      into v_all_valid, v_deduplicated
+      from jsonb_array_elements(publish_batch.messages) e;
+    if not v_all_valid then
+        for v_item in select e.value, e.ordinality - 1 as position
+                        from jsonb_array_elements(publish_batch.messages) with ordinality e loop
+            perform fastqueue._check_batch_message(v_item.value, format('messages[%s]', v_item.position));
         end loop;
-        perform fastqueue._check_message(
-            v_item.value -> 'data',
-            nullif(v_item.value -> 'attributes', 'null'::jsonb),
-            (v_delay::text::numeric)::integer,
-            v_item.value ->> 'deduplication_id',
-            v_item.value ->> 'ordering_key',
-            v_label);
-    end loop;
+    end if;
 
-    -- Stored in input order, each message's copies in queue id order: the answer's order.
-    for v_item in select e.value from jsonb_array_elements(publish_batch.messages) with ordinality e
-                   order by e.ordinality loop
-        for v_message in
-            select * from fastqueue._publish_one(
-                v_topic,
-                v_item.value -> 'data',
-                nullif(v_item.value -> 'attributes', 'null'::jsonb),
-                (nullif(v_item.value -> 'delay_seconds', 'null'::jsonb)::text::numeric)::integer,
-                v_item.value ->> 'deduplication_id',
-                v_item.value ->> 'ordering_key')
-        loop
-            if not v_message.queue_id = any (v_queue_ids) then
-                v_queue_ids := v_queue_ids || v_message.queue_id;
-            end if;
-            return next v_message;
+    if v_deduplicated and v_topic.deduplication_window_seconds > 0 then
+        -- Each message on its own, in input order: a duplicate within the batch meets the first.
+        for v_item in select e.value from jsonb_array_elements(publish_batch.messages) with ordinality e
+                       order by e.ordinality loop
+            return query
+                select * from fastqueue._publish_one(
+                    v_topic,
+                    v_item.value -> 'data',
+                    nullif(v_item.value -> 'attributes', 'null'::jsonb),
+                    (nullif(v_item.value -> 'delay_seconds', 'null'::jsonb)::text::numeric)::integer,
+                    v_item.value ->> 'deduplication_id',
+                    v_item.value ->> 'ordering_key');
         end loop;
-    end loop;
+        return;
+    end if;
 
-    perform fastqueue._notify_available(q) from unnest(v_queue_ids) q;  -- wakes long-polling consumers at commit
+    -- All in one INSERT: each message to every queue of the topic whose filters pass its attributes,
+    -- in input order, each message's copies in queue id order (the twin of publish()'s INSERT for
+    -- one message; db/tests/publish.sql and publish_batch.sql hold both to the same results).
+    return query
+        insert into fastqueue.messages (queue_id, data, attributes, expired_at, scheduled_at, ordering_key, ordering_sequence)
+        select c.queue_id, c.data, c.attributes, c.expired_at, c.scheduled_at, c.ordering_key,
+               -- Publish order per key, also between messages of one transaction (they share now()):
+               -- numbered here, over the rows already in message order.
+               case when c.ordering_key is not null
+                    then nextval('fastqueue.messages_ordering_sequence'::regclass) end
+          from (select q.id as queue_id,
+                       m.data,
+                       m.attributes,
+                       now() + q.message_retention_seconds * interval '1 second' as expired_at,
+                       -- The message's own delay, when given (0 included), overrides its queue's.
+                       now() + coalesce(m.delay_seconds, q.delivery_delay_seconds, 0) * interval '1 second' as scheduled_at,
+                       m.ordering_key
+                  from (select e.value -> 'data' as data,
+                               nullif(e.value -> 'attributes', 'null'::jsonb) as attributes,
+                               (nullif(e.value -> 'delay_seconds', 'null'::jsonb)::text::numeric)::integer as delay_seconds,
+                               e.value ->> 'ordering_key' as ordering_key,
+                               e.ordinality as position
+                          from jsonb_array_elements(publish_batch.messages) with ordinality e) m
+                  join fastqueue.queues q on q.topic_id = v_topic.id
+                 where (q.message_filters is null or fastqueue._filters_match(q.message_filters, m.attributes))
+                   and (q.filter_ast is null or fastqueue._filter_matches(q.filter_ast, m.attributes))
+                 order by m.position, q.id
+                offset 0) c  -- a fence: the numbering runs over the sorted rows
+        returning *;
+    if found then
+        v_notified := fastqueue._notify_topic(v_topic.id);  -- wakes long-polling consumers at commit
+    end if;
 end;
 $$;
 

@@ -2,7 +2,7 @@
 -- fastqueue.max_message_bytes bytes (1048576 when the setting is unset); a bigger message is refused
 -- with 54000 program_limit_exceeded, whether or not any queue would have stored it.
 begin;
-select plan(15);
+select plan(17);
 
 do $$
 begin
@@ -88,6 +88,17 @@ select throws_ok(
     $$ select * from fastqueue.publish('events', jsonb_build_object('s', repeat('x', 1048576 - 8))) $$,
     '54000', 'Message too large: 1048577 bytes, the limit is 1048576 bytes',
     'An empty setting (as after a reset) means the default 1 MiB.'
+);
+
+reset fastqueue.max_message_bytes;
+select lives_ok(
+    $$ select * from fastqueue.publish('events', (repeat('{"a": ', 100) || '1' || repeat('}', 100))::jsonb) $$,
+    'data whose deepest value is 100 levels down is accepted.'
+);
+select throws_ok(
+    $$ select * from fastqueue.publish('events', (repeat('{"a": ', 101) || '1' || repeat('}', 101))::jsonb) $$,
+    '22023', 'data must not nest deeper than 100 levels',
+    'One level more is refused: parsers and serializers (the gateway''s included) give up on deep documents.'
 );
 
 select ok(

@@ -2,7 +2,7 @@
 -- read queue_stats, fastqueue_admin may call every API function and read the overview views; none of
 -- them, nor PUBLIC, may touch a table or an internal helper. Each role is tried for real with SET LOCAL ROLE.
 begin;
-select plan(163);
+select plan(166);
 
 -- Fixtures, made by the owner.
 do $$
@@ -48,7 +48,8 @@ insert into api_calls values
     ('queue_stats', $$ select fastqueue.queue_stats('roles-work') $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('redrive_queue', $$ select fastqueue.redrive_queue('roles-other', 'roles-work') $$, '{fastqueue_admin}'),
     ('set_deadline', $$ select fastqueue.set_deadline('00000000-0000-4000-8000-000000000002', 0) $$, '{fastqueue_consumer,fastqueue_admin}'),
-    ('update_queue', $$ select fastqueue.update_queue('roles-other', null, 60, 600) $$, '{fastqueue_admin}');
+    ('update_queue', $$ select fastqueue.update_queue('roles-other', null, 60, 600) $$, '{fastqueue_admin}'),
+    ('watch_queue', $$ select fastqueue.watch_queue('roles-work', 'roles-test', 1) $$, '{fastqueue_consumer,fastqueue_admin}');
 
 -- What no role but the owner may do to a table.
 create temp table table_statements (description text primary key, statement text not null) on commit drop;
@@ -99,8 +100,8 @@ select set_eq(
     $$ select p.proname::text from pg_catalog.pg_proc p
         where p.pronamespace = 'fastqueue'::regnamespace
           and pg_catalog.has_function_privilege('fastqueue_consumer', p.oid, 'execute') $$,
-    array['consume', 'ack', 'nack', 'queue_stats', 'available_queues', 'set_deadline', 'ack_messages', 'nack_messages'],
-    'fastqueue_consumer may execute consume, ack, nack, queue_stats, available_queues, set_deadline, ack_messages and nack_messages and no other function of schema fastqueue.'
+    array['consume', 'ack', 'nack', 'queue_stats', 'available_queues', 'watch_queue', 'set_deadline', 'ack_messages', 'nack_messages'],
+    'fastqueue_consumer may execute consume, ack, nack, queue_stats, available_queues, watch_queue, set_deadline, ack_messages and nack_messages and no other function of schema fastqueue.'
 );
 select set_eq(
     $$ select p.proname::text from pg_catalog.pg_proc p

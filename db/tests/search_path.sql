@@ -17,8 +17,13 @@ select is_definer('fastqueue', f, format('%s runs as its owner (SECURITY DEFINER
 select is_empty(
     $$ select p.oid::regprocedure::text from pg_catalog.pg_proc p
         where p.pronamespace = 'fastqueue'::regnamespace and p.proname !~ '^_'
-          and (not p.prosecdef or p.proconfig is distinct from array['search_path=pg_catalog, pg_temp']) $$,
-    'Every API function is SECURITY DEFINER with exactly SET search_path = pg_catalog, pg_temp.'
+          and (not p.prosecdef
+               or p.proconfig[1] is distinct from 'search_path=pg_catalog, pg_temp'
+               -- consume also fixes how its lease statement is planned (see db/functions/consume.sql)
+               or p.proconfig[2:] <> case when p.proname = 'consume'
+                                          then array['plan_cache_mode=force_generic_plan', 'jit=off']
+                                          else array[]::text[] end) $$,
+    'Every API function is SECURITY DEFINER with SET search_path = pg_catalog, pg_temp (consume: and its planner settings, nothing else).'
 );
 select is_empty(
     $$ select p.oid::regprocedure::text from pg_catalog.pg_proc p

@@ -1,7 +1,7 @@
 -- The shape of the SQL API: which functions exist, their positional signatures and result types
 -- (a contract other services code against, DESIGN.md), a COMMENT on each, and no overloads.
 begin;
-select plan(32);
+select plan(33);
 
 -- Internal helpers are listed too: functions_are compares the whole schema, so adding or
 -- dropping any function has to be a reviewed change of this list.
@@ -17,8 +17,8 @@ select functions_are(
         'queue_depths',
         -- beyond DESIGN.md's table: lease control and batch settling (consumer features)
         'set_deadline', 'ack_messages', 'nack_messages',
-        -- beyond DESIGN.md's table: the long-polling gateway's safety re-check
-        'available_queues',
+        -- beyond DESIGN.md's table: the long-polling gateway's safety re-check and its watches
+        'available_queues', 'watch_queue',
         -- beyond DESIGN.md's table: many messages in one call (publisher features)
         'publish_batch',
         -- beyond DESIGN.md's table: look at a queue's messages without leasing them (the console)
@@ -26,6 +26,7 @@ select functions_are(
         -- internal helpers
         '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filter_matches', '_filters_match', '_is_available',
         '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',
+        '_check_batch_message', '_batch_message_valid', '_max_message_bytes', '_notify_topic',
         '_move_messages', '_notify_available', '_parse_filter', '_parse_filter_expression', '_queue', '_require_between', '_topic'
     ],
     'Schema fastqueue holds exactly the API functions and their internal helpers.'
@@ -136,6 +137,10 @@ select is((select signature from api_signature where name = 'peek'),
 select is((select signature from api_signature where name = 'available_queues'),
     'queue_ids text[] -> SETOF text',
     'available_queues(queue_ids) returns a set of queue ids.');
+
+select is((select signature from api_signature where name = 'watch_queue'),
+    'queue_id text, watcher text, seconds integer DEFAULT 30 -> timestamp with time zone',
+    'watch_queue(queue_id, watcher, seconds = 30) returns when the watch ends.');
 
 -- The composite result types, column by column.
 create temp table result_type_columns on commit drop as

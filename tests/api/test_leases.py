@@ -235,6 +235,8 @@ def test_released_messages_wake_long_polling_consumers(
     ids = [m["id"] for m in consume(client, queue["id"])]
     with psycopg.connect(api_database_url, autocommit=True) as listener:
         listener.execute("listen fastqueue_available")
+        # Only watched queues are notified (a long-polling gateway watches the queues it waits on).
+        listener.execute("select fastqueue.watch_queue(%s, 'test', 60)", (queue["id"],))
 
         def notified() -> list[str]:
             return [n.payload for n in listener.notifies(timeout=0.5, stop_after=1)]
