@@ -12,27 +12,19 @@ as $$
     -- an order of evaluation.
     select case when jsonb_typeof(item) <> 'object' then false
                 else item - array['data', 'attributes', 'delay_seconds', 'deduplication_id', 'ordering_key'] = '{}'::jsonb
-                     and coalesce(jsonb_typeof(item -> 'data'), 'missing') = 'object'
-                     and not jsonb_path_exists(item -> 'data', 'strict $.**{101}')
-                     and case coalesce(jsonb_typeof(item -> 'attributes'), 'null')
-                             when 'null' then true
-                             when 'object' then not jsonb_path_exists(item -> 'attributes', 'strict $.* ? (@.type() != "string")')
-                             else false end
+                     -- The JSON types of the fields. delay_seconds is checked here, as a JSON number (a
+                     -- cast of 1e20 to integer would fail), and passed on as null.
                      and case coalesce(jsonb_typeof(item -> 'delay_seconds'), 'null')
                              when 'null' then true
                              when 'number' then (item ->> 'delay_seconds')::numeric between 0 and 900
                                                 and (item ->> 'delay_seconds')::numeric = trunc((item ->> 'delay_seconds')::numeric)
                              else false end
-                     and case coalesce(jsonb_typeof(item -> 'deduplication_id'), 'null')
-                             when 'null' then true
-                             when 'string' then char_length(item ->> 'deduplication_id') between 1 and 128
-                             else false end
-                     and case coalesce(jsonb_typeof(item -> 'ordering_key'), 'null')
-                             when 'null' then true
-                             when 'string' then char_length(item ->> 'ordering_key') between 1 and 128
-                             else false end
-                     and octet_length((item -> 'data')::text)
-                         + coalesce(octet_length(nullif(item -> 'attributes', 'null'::jsonb)::text), 0) <= max_message_bytes
+                     and coalesce(jsonb_typeof(item -> 'deduplication_id'), 'null') in ('null', 'string')
+                     and coalesce(jsonb_typeof(item -> 'ordering_key'), 'null') in ('null', 'string')
+                     -- Then the rules of every message, as publish() checks them.
+                     and fastqueue._message_valid(item -> 'data', nullif(item -> 'attributes', 'null'::jsonb), null,
+                                                  item ->> 'deduplication_id', item ->> 'ordering_key',
+                                                  max_message_bytes)
            end
 $$;
 

@@ -20,16 +20,9 @@ begin
     -- that reaches no queue is refused all the same, and a batch says which message is at fault.
     -- First all rules in one expression, the cost of a publish that keeps them (PL/pgSQL prepares
     -- each expression again in every transaction); then one by one, to say which was broken.
-    if jsonb_typeof(_check_message.data) = 'object'
-       and not jsonb_path_exists(_check_message.data, 'strict $.**{101}')
-       and (_check_message.attributes is null
-            or (jsonb_typeof(_check_message.attributes) = 'object'
-                and not jsonb_path_exists(_check_message.attributes, 'strict $.* ? (@.type() != "string")')))
-       and (_check_message.delay_seconds is null or _check_message.delay_seconds between 0 and 900)
-       and (_check_message.deduplication_id is null or char_length(_check_message.deduplication_id) between 1 and 128)
-       and (_check_message.ordering_key is null or char_length(_check_message.ordering_key) between 1 and 128)
-       and octet_length(_check_message.data::text) + coalesce(octet_length(_check_message.attributes::text), 0)
-           <= fastqueue._max_message_bytes() then
+    if fastqueue._message_valid(_check_message.data, _check_message.attributes, _check_message.delay_seconds,
+                                _check_message.deduplication_id, _check_message.ordering_key,
+                                fastqueue._max_message_bytes()) then
         return true;
     end if;
 

@@ -8,10 +8,8 @@ declare
     v_acked integer;
     v_unblocked_queue_ids text[];
 begin
-    -- The range in an IF first: PERFORM runs a query, an IF on the happy path does not.
-    if ack_messages.message_ids is null or cardinality(ack_messages.message_ids) not between 1 and 1000 then
-        perform fastqueue._require_between('the number of message_ids', cardinality(ack_messages.message_ids), 1, 1000);  -- raises
-    end if;
+    -- An assignment, not PERFORM: PERFORM runs a query. (v_acked is set again below.)
+    v_acked := fastqueue._require_between('the number of message_ids', cardinality(ack_messages.message_ids), 1, 1000);
     -- Rows are locked in id order, so two overlapping batches wait for each other instead of
     -- deadlocking, then deleted by physical address (a TID scan: no second index descent per row;
     -- a locked row cannot move).

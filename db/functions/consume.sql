@@ -11,13 +11,12 @@ set jit = off
 as $$
 declare
     v_queue fastqueue.queues := fastqueue._queue(consume.queue_id);
+    v_max_messages integer;
     v_ids uuid[];
     v_row_ids tid[];
 begin
-    -- The range in an IF first: PERFORM runs a query, an IF on the happy path does not.
-    if consume.max_messages is null or consume.max_messages not between 1 and 1000 then
-        perform fastqueue._require_between('max_messages', consume.max_messages, 1, 1000);  -- raises
-    end if;
+    -- An assignment, not PERFORM: PERFORM runs a query.
+    v_max_messages := fastqueue._require_between('max_messages', consume.max_messages, 1, 1000);
     -- Lease: the oldest available messages, skipping rows another consumer is leasing this very
     -- moment; each lease counts a delivery and hides the message until its ack deadline.
     select array_agg(c.id order by c.scheduled_at), array_agg(c.ctid)
@@ -43,7 +42,7 @@ begin
                        and p.expired_at > now()
                        and (p.delivery_attempts < fastqueue._delivery_limit(v_queue) or p.scheduled_at > now())))
          order by m.scheduled_at
-         limit consume.max_messages
+         limit v_max_messages
            for update skip locked) c;
     if v_ids is null then
         return;

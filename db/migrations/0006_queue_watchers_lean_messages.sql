@@ -49,5 +49,7 @@ alter table fastqueue.messages
     drop constraint messages_ordering_key_length,
     drop constraint messages_delivery_attempts_not_negative;
 
--- _check_message now returns true instead of void (db/functions/ recreates it).
+-- _check_message now returns true and _require_between the value it checked, instead of void, so
+-- hot paths call them in expressions (db/functions/ recreates both).
 drop function if exists fastqueue._check_message(jsonb, jsonb, integer, text, text, text);
+drop function if exists fastqueue._require_between(text, integer, integer, integer);
