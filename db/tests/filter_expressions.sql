@@ -91,6 +91,12 @@ insert into filter_cases (filter, attributes, matches, error_position, about) va
     ('attributes."my key = "v"', null, null, 24, 'a quote too few: the string after v never ends'),
     ('attributes.a = "\q"', null, null, 17, 'an unknown escape'),
     ('attributes.a = "\x4"', null, null, 17, '\x with one digit'),
+    ('attributes.a = "\UFFFFFFFF"', null, null, 17, '\U naming no character (FFFFFFFF)'),
+    ('attributes.a = "\U80000000"', null, null, 17, '\U with the top bit set'),
+    ('attributes.a = "\U00110000"', null, null, 17, '\U past the last code point'),
+    ('attributes.a = "\uD800"', null, null, 17, 'a lone surrogate'),
+    ('attributes.a = "\UDFFF"', null, null, 17, '\U with too few digits'),
+    ('attributes.a = "\000"', null, null, 17, 'a NUL in octal'),
     ('()', null, null, 1, 'empty parentheses'),
     ('attributes:a AND ()', null, null, 18, 'empty parentheses after AND'),
     ('(attributes:a', null, null, 14, 'an unclosed "("'),
@@ -103,7 +109,7 @@ insert into filter_cases (filter, attributes, matches, error_position, about) va
     ('attributes.a ~ "x"', null, null, 14, 'an unknown operator'),
     ('attributes.a = "x" AND NOT', null, null, 27, 'NOT at the end');
 
-select plan((select count(*)::integer + count(*) filter (where matches is null)::integer + 6 from filter_cases));
+select plan((select count(*)::integer + count(*) filter (where matches is null)::integer + 7 from filter_cases));
 
 -- The position an invalid filter's 22023 message names first (null when it names none); any
 -- other error goes through, for the test to report.
@@ -134,6 +140,10 @@ select is(pg_temp.error_position(c.filter), c.error_position,
   from filter_cases c
  where c.matches is null
  order by c.n;
+
+select throws_ok($$ select fastqueue._parse_filter('attributes.a = "\UFFFFFFFF"') $$,
+    '22023', 'filter: escape sequence at position 17 is not a character text can hold',
+    'An escape beyond the character range gets the parser''s own message with its position.');
 
 -- The tree, and the limits.
 select is(fastqueue._parse_filter('NOT attributes:a AND hasPrefix(attributes."k 1", "p") AND attributes.b != "c"'),

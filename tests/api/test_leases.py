@@ -86,6 +86,44 @@ def test_a_late_ack_with_a_stale_delivery_attempt_leaves_the_redelivered_message
     assert client.put(f"/messages/{second['id']}/ack", params={"delivery_attempt": 2}).status_code == 204
 
 
+def test_a_late_consumer_cannot_settle_the_copy_dead_lettered_or_redriven_after_its_delivery(
+    client: httpx.Client, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
+) -> None:
+    topic_id = make_topic()
+    dead = make_queue("dead")
+    work = make_queue("work", topic_id=topic_id, dead_queue_id=dead["id"], message_max_deliveries=1)
+    publish(client, topic_id)
+    [late] = consume(client, work["id"])  # consumer A, too slow
+    end_lease(db, late["id"])
+    db.execute("select fastqueue.cleanup()")
+    [moved] = consume(client, dead["id"])  # consumer B holds the dead-lettered copy, on its attempt 1
+    assert moved["delivery_attempts"] == late["delivery_attempts"] == 1
+
+    def assert_refused_and_untouched(stale: dict, holder: dict) -> None:
+        before = db.execute("select * from fastqueue.messages where id = %s", (holder["id"],)).fetchone()
+        for response in (
+            client.put(f"/messages/{stale['id']}/ack", params={"delivery_attempt": 1}),
+            client.put(f"/messages/{stale['id']}/nack", params={"delivery_attempt": 1}),
+            client.put(f"/messages/{stale['id']}/deadline", params={"delivery_attempt": 1}, json={"seconds": 0}),
+        ):
+            # 409 (stale delivery) or 204 (an unknown message is not an error): either way the copy
+            # that moved is not the late consumer's to settle.
+            assert response.status_code in (204, 409), (response.request.url, response.status_code, response.text)
+        after = db.execute("select * from fastqueue.messages where id = %s", (holder["id"],)).fetchone()
+        assert after is not None and after == before, "the late consumer changed the moved copy"
+
+    assert_refused_and_untouched(late, moved)
+
+    # The same after a redrive back to work: B's lease ends, the copy moves and C leases it.
+    end_lease(db, moved["id"])
+    assert client.put(f"/queues/{dead['id']}/redrive", json={"destination_queue_id": work["id"]}).status_code == 204
+    [redriven] = consume(client, work["id"])
+    assert redriven["delivery_attempts"] == 1
+    assert_refused_and_untouched(moved, redriven)
+    assert_refused_and_untouched(late, redriven)
+    assert client.put(f"/messages/{redriven['id']}/ack", params={"delivery_attempt": 1}).status_code == 204
+
+
 def test_without_delivery_attempt_a_late_ack_still_deletes(
     client: httpx.Client, db: psycopg.Connection, queue: dict
 ) -> None:
