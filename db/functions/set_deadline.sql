@@ -19,6 +19,10 @@ begin
     if not found then
         return false;
     end if;
+    -- A message whose queue was deleted under it is no message of any queue: unknown (as in nack).
+    if not exists (select from fastqueue.queues q where q.id = v_message.queue_id) then
+        return false;
+    end if;
     if set_deadline.delivery_attempt is not null then
         perform fastqueue._require_latest_delivery(set_deadline.message_id, v_message.delivery_attempts,
                                                    set_deadline.delivery_attempt);
@@ -36,7 +40,7 @@ end;
 $$;
 
 comment on function fastqueue.set_deadline(uuid, integer, integer) is
-'Sets the end of a message''s lease to seconds (0..600) from now, like Pub/Sub''s modifyAckDeadline or SQS''s ChangeMessageVisibility: extend the lease of a message that takes long to process, or end it at once with 0 (available again, without counting a delivery). Returns false when no such message exists.
+'Sets the end of a message''s lease to seconds (0..600) from now, like Pub/Sub''s modifyAckDeadline or SQS''s ChangeMessageVisibility: extend the lease of a message that takes long to process, or end it at once with 0 (available again, without counting a delivery). Returns false when no such message exists (also when its queue was deleted).
 delivery_attempt (optional, fencing): as for ack, the call succeeds only while that delivery is the latest one.
 Errors: FQ409 "Stale delivery: the message is now on delivery attempt <n>, not <given>" (nothing changed); 22023 when seconds or delivery_attempt is out of range.
 Example: select fastqueue.set_deadline(''671cfac2-252c-4c22-9abc-28809a4f9fe8'', 120, delivery_attempt => 1);';
