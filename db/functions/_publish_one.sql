@@ -17,6 +17,12 @@ begin
     -- its row alone (unless the window has passed) and the next statement, with a fresh snapshot,
     -- reads the ids the first publish recorded; if it rolls back, this publish is the first.
     if _publish_one.deduplication_id is not null and (_publish_one.topic).deduplication_window_seconds > 0 then
+        -- The topic is locked against delete_topic first (as the record's foreign key would lock
+        -- it): one being deleted right now is waited for, then "Topic not found", not error 23503.
+        perform from fastqueue.topics t where t.id = (_publish_one.topic).id for key share;
+        if not found then
+            perform fastqueue._topic((_publish_one.topic).id);  -- raises "Topic not found"
+        end if;
         insert into fastqueue.deduplications as d (topic_id, deduplication_id, expired_at)
         values ((_publish_one.topic).id, _publish_one.deduplication_id,
                 now() + (_publish_one.topic).deduplication_window_seconds * interval '1 second')

@@ -23,10 +23,19 @@ declare
     v_column text;
 begin
     if create_queue.topic_id is not null then
-        perform fastqueue._topic(create_queue.topic_id);
+        -- Locked against delete_topic until this transaction ends (as its foreign key would, at the
+        -- write): one being deleted right now is waited for, then "Topic not found".
+        perform from fastqueue.topics t where t.id = create_queue.topic_id for key share;
+        if not found then
+            perform fastqueue._topic(create_queue.topic_id);  -- raises "Topic not found"
+        end if;
     end if;
     if create_queue.dead_queue_id is not null and create_queue.dead_queue_id is distinct from create_queue.id then
-        perform fastqueue._queue(create_queue.dead_queue_id);
+        -- Locked against delete_queue in the same way: "Queue not found" once it is gone.
+        perform from fastqueue.queues d where d.id = create_queue.dead_queue_id for key share;
+        if not found then
+            perform fastqueue._queue(create_queue.dead_queue_id);  -- raises "Queue not found"
+        end if;
     end if;
 
     insert into fastqueue.queues (
