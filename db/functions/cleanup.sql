@@ -17,6 +17,8 @@ begin
     -- Dead-lettering waits for the last lease to end: a consumer still holding the message may ack it.
     v_summary.dead_lettered_messages := 0;
     for v_queue in select * from fastqueue.queues q where q.dead_queue_id is not null order by q.id loop
+        -- null: the dead queue was deleted meanwhile; delete_queue detached this queue from it, so
+        -- its messages stay here, with no delivery limit any more, and are delivered again.
         v_moved := fastqueue._move_messages(
             array(select m.id
                     from fastqueue.messages m
@@ -25,6 +27,7 @@ begin
                      and m.delivery_attempts >= v_queue.message_max_deliveries
                      for update skip locked),
             v_queue.dead_queue_id);
+        v_moved := coalesce(v_moved, 0);
         v_summary.dead_lettered_messages := v_summary.dead_lettered_messages + v_moved;
         if v_moved > 0 and v_queue.enable_message_ordering then
             -- A dead-lettered message may have been the head of its ordering key: the next can go.
@@ -60,7 +63,7 @@ end;
 $$;
 
 comment on function fastqueue.cleanup() is
-'Maintenance for every queue, run every minute by pg_cron (or by `fastqueue worker`): deletes expired messages, and moves messages delivered message_max_deliveries times, once their last lease has ended, to the queue''s dead queue (delivery_attempts reset to 0, the dead queue''s retention and delay), and deletes deduplication records past their topic''s window, queue watches past their time (fastqueue.watch_queue), and messages left behind by a queue deleted while a publish to it was committing. Returns how many messages it deleted and moved, and how many deduplication records it deleted. Correctness never waits for it: consume() already skips such messages.
+'Maintenance for every queue, run every minute by pg_cron (or by `fastqueue worker`): deletes expired messages, and moves messages delivered message_max_deliveries times, once their last lease has ended, to the queue''s dead queue (as if newly published there: a new id, so a late consumer of a delivery from before cannot settle it, delivery_attempts reset to 0, the dead queue''s retention and delay), and deletes deduplication records past their topic''s window, queue watches past their time (fastqueue.watch_queue), and messages left behind by a queue deleted while a publish to it was committing. A dead queue deleted while cleanup moves messages into it either waits for cleanup (and is deleted with them) or, if first, leaves them in their queue, which loses its delivery limit with its dead queue. Returns how many messages it deleted and moved, and how many deduplication records it deleted. Correctness never waits for it: consume() already skips such messages.
 Example: select * from fastqueue.cleanup();';
 
 revoke execute on function fastqueue.cleanup() from public;

@@ -2,7 +2,7 @@
 -- message_max_deliveries times; cleanup moves it to the dead queue once its last lease has ended,
 -- with delivery_attempts reset to 0 and the dead queue's retention and delivery delay.
 begin;
-select plan(16);
+select plan(17);
 
 do $$
 begin
@@ -45,13 +45,15 @@ select results_eq(
     'Once the last lease has ended, cleanup moves the message and counts it.'
 );
 select results_eq(
-    $$ select id, queue_id, data, attributes, delivery_attempts, expired_at, scheduled_at, created_at, updated_at
+    $$ select queue_id, data, attributes, delivery_attempts, expired_at, scheduled_at, created_at, updated_at
          from fastqueue.messages where data ->> 'n' = '1' $$,
-    $$ select id, 'dead'::text, data, attributes, 0, now() + interval '7200 seconds', now() + interval '10 seconds',
+    $$ select 'dead'::text, data, attributes, 0, now() + interval '7200 seconds', now() + interval '10 seconds',
               now() - interval '1 hour', now()
          from published $$,
     'The moved message is in the dead queue with 0 attempts, the dead queue''s retention and delay, and its created_at.'
 );
+select ok((select id from fastqueue.messages where data ->> 'n' = '1') not in (select id from published),
+    'It has a new id, as if newly published there (the fence across the move: db/tests/fencing_across_moves.sql).');
 select results_eq(
     $$ select queue_id, delivery_attempts from fastqueue.messages where data ->> 'n' = '2' $$,
     $$ values ('work'::text, 1) $$,

@@ -1,7 +1,7 @@
 -- redrive_queue: moves the available messages to another queue, reset as if newly published
 -- there; leased, delayed, expired and over-delivered ones stay.
 begin;
-select plan(12);
+select plan(13);
 
 do $$
 begin
@@ -43,11 +43,17 @@ select results_eq(
     'Moved messages start over: no deliveries, the destination''s retention and delivery delay.'
 );
 select results_eq(
-    $$ select m.id, m.data, m.attributes, m.created_at from fastqueue.messages m
-        where m.queue_id = 'work' and m.data ->> 'state' like 'available-%' order by m.id $$,
-    $$ select b.id, b.data, b.attributes, b.created_at from before_redrive b
-        where b.data ->> 'state' like 'available-%' order by b.id $$,
-    'Moved messages keep their id, data, attributes and created_at.'
+    $$ select m.data, m.attributes, m.created_at from fastqueue.messages m
+        where m.queue_id = 'work' and m.data ->> 'state' like 'available-%' order by m.data ->> 'state' $$,
+    $$ select b.data, b.attributes, b.created_at from before_redrive b
+        where b.data ->> 'state' like 'available-%' order by b.data ->> 'state' $$,
+    'Moved messages keep their data, attributes and created_at.'
+);
+select is_empty(
+    $$ select m.id from fastqueue.messages m
+        where m.queue_id = 'work' and m.data ->> 'state' like 'available-%'
+          and m.id in (select b.id from before_redrive b) $$,
+    'and get new ids, as if newly published there (the fence across the move: db/tests/fencing_across_moves.sql).'
 );
 select set_eq(
     $$ select id, queue_id, delivery_attempts, expired_at, scheduled_at from fastqueue.messages

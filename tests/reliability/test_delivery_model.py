@@ -87,6 +87,7 @@ class Copy:
     """One message in one queue, as the model sees it."""
 
     queue: str
+    n: int  # the publish it came from (its data): a move gives a message a new id, n finds it
     attempts: int = 0
     leased_by: int | None = None
     expired: bool = False
@@ -98,8 +99,9 @@ class Copy:
 class Model:
     def __init__(self) -> None:
         self.messages: dict[str, Copy] = {}
-        self.gone: dict[str, str] = {}  # id -> acked, purged, expired
+        self.gone: dict[str, str] = {}  # id -> acked, purged, expired, moved (a move gives a new id)
         self.published: set[str] = set()
+        self.moved_in: set[str] = set()  # the new ids of moved copies
         self.deliveries = 0
         self.races = 0
 
@@ -116,7 +118,8 @@ class Model:
 def publish(n: int):
     def run(conn):
         return conn.execute(
-            "select id::text, queue_id, delivery_attempts from fastqueue.publish('events', jsonb_build_object('n', %s::int))",
+            "select id::text, queue_id, delivery_attempts, (data ->> 'n')::int"
+            " from fastqueue.publish('events', jsonb_build_object('n', %s::int))",
             (n,),
         ).fetchall()
 
@@ -155,6 +158,31 @@ def scalar(statement: str, params: tuple = ()):
     return run
 
 
+def fetch_all(statement: str, params: tuple = ()):
+    def run(conn):
+        return conn.execute(statement, params).fetchall()
+
+    return run
+
+
+def record_moved(workers: list[Worker], w: int, model: Model, moved: list[str], destination: str, label: str) -> None:
+    """A move (dead-lettering, redrive) gives each message a new id in its new queue, as if newly
+    published there, so that a late consumer of a delivery from before cannot settle it: the model
+    finds each moved copy by its n, and the old id is gone."""
+    by_n = {model.messages[m].n: m for m in moved}
+    rows = run_batch(workers, [(w, fetch_all(
+        "select id::text, (data ->> 'n')::int from fastqueue.messages where queue_id = %s and (data ->> 'n')::int = any (%s)",
+        (destination, list(by_n)),
+    ))])[w]
+    new_ids = {n: message_id for message_id, n in rows if message_id not in model.messages}
+    assert sorted(new_ids) == sorted(by_n), f"{label}: moved {sorted(by_n)} to {destination}, found new copies of {sorted(new_ids)}"
+    for n, old_id in by_n.items():
+        del model.messages[old_id]
+        model.gone[old_id] = "moved"
+        model.messages[new_ids[n]] = Copy(queue=destination, n=n)
+        model.moved_in.add(new_ids[n])
+
+
 def check_consumed(model: Model, results: dict[int, list], queue_id: str, may_include: set[str], label: str) -> None:
     """Consumes that ran together: disjoint, each message available before (or published alongside), one
     more delivery than before, within the queue's limit; then records the leases."""
@@ -187,8 +215,8 @@ def check_consumed(model: Model, results: dict[int, list], queue_id: str, may_in
 def record_published(model: Model, rows: list, label: str) -> set[str]:
     assert sorted(r[1] for r in rows) == ["copy", "work"], f"{label}: publish fanned out to {[r[1] for r in rows]}"
     assert all(r[2] == 0 for r in rows), f"{label}: new messages with deliveries {[r[2] for r in rows]}"
-    for message_id, queue_id, _ in rows:
-        model.messages[message_id] = Copy(queue=queue_id)
+    for message_id, queue_id, _, n in rows:
+        model.messages[message_id] = Copy(queue=queue_id, n=n)
         model.published.add(message_id)
     return {r[0] for r in rows}
 
@@ -283,15 +311,13 @@ def step(rng: random.Random, workers: list[Worker], model: Model, counter: Count
         for message_id in expired:
             del model.messages[message_id]
             model.gone[message_id] = "expired"
-        for message_id in dead:
-            model.messages[message_id] = Copy(queue="dead")
+        record_moved(workers, w, model, dead, "dead", label)
         counter["dead-lettered"] += len(dead)
     elif kind == "redrive":
         movable = sorted(model.available("dead"))
         moved = run_batch(workers, [(w, scalar("select fastqueue.redrive_queue('dead', 'work')"))])[w][0]
         assert moved == len(movable), f"{label}: redrive moved {moved}, the model expected {len(movable)}"
-        for message_id in movable:
-            model.messages[message_id] = Copy(queue="work")
+        record_moved(workers, w, model, movable, "work", label)
         counter["redriven"] += moved
     elif kind == "purge":
         queue_id = rng.choice(["copy", "dead"])
@@ -341,9 +367,9 @@ def test_at_least_once_delivery_matches_the_model(seed: int, database_url: str) 
 
     table = {m: (q, a) for m, q, a in rows}
     expected = {m: (c.queue, c.attempts) for m, c in model.messages.items()}
-    lost = model.published - set(table) - set(model.gone)
+    lost = (model.published | model.moved_in) - set(table) - set(model.gone)
     resurrected = set(table) & set(model.gone)
-    unknown = set(table) - model.published
+    unknown = set(table) - model.published - model.moved_in
     fates = Counter(model.gone.values())
     by_queue = Counter(q for q, _ in table.values())
     print(
@@ -370,6 +396,5 @@ def _final_cleanup(workers: list[Worker], model: Model, counter: Counter) -> Non
     for message_id in expired:
         del model.messages[message_id]
         model.gone[message_id] = "expired"
-    for message_id in dead:
-        model.messages[message_id] = Copy(queue="dead")
+    record_moved(workers, 0, model, dead, "dead", "final cleanup")
     counter["dead-lettered"] += len(dead)
