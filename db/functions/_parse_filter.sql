@@ -92,20 +92,15 @@ begin
                             message = format('filter: invalid escape sequence at position %s: \x takes 2 hexadecimal digits, \u 4, \U 8',
                                 v_escape);
                     end if;
-                    -- PostgreSQL text holds neither NUL nor lone surrogates, nor anything past
-                    -- U+10FFFF; \U80000000 and above read as negative integers (32 bits, signed).
+                    -- What chr() refuses, refused first with the position: PostgreSQL text (UTF-8,
+                    -- the only encoding db-migrate's files load into) holds neither NUL nor lone
+                    -- surrogates nor anything past U+10FFFF; \U80000000 and above read as negative
+                    -- integers (32 bits, signed).
                     if v_code <= 0 or v_code between 55296 and 57343 or v_code > 1114111 then
                         raise exception using errcode = 'invalid_parameter_value',
                             message = format('filter: escape sequence at position %s is not a character text can hold', v_escape);
                     end if;
-                    begin
-                        v_value := v_value || chr(v_code);
-                    exception
-                        when program_limit_exceeded then
-                            -- What else chr() refuses: a character the database's encoding lacks.
-                            raise exception using errcode = 'invalid_parameter_value',
-                                message = format('filter: escape sequence at position %s is not a character text can hold', v_escape);
-                    end;
+                    v_value := v_value || chr(v_code);
                 end if;
             end loop;
             v_kinds := v_kinds || 'string'::text;

@@ -27,7 +27,7 @@ begin
     if v_moved is null then
         perform fastqueue._queue(v_destination.id);  -- deleted meanwhile: raises "Queue not found"
     end if;
-    return v_moved;
+    return coalesce(v_moved, 0);  -- 0: deleted and created again meanwhile, nothing moved
 end;
 $$;
 
