@@ -47,8 +47,8 @@ def orphans(database_url: str) -> int:
 
 def test_redrive_into_a_queue_being_deleted_fails_and_keeps_the_messages(database_url: str) -> None:
     setup(database_url,
-          "select fastqueue.create_queue('source', null, 600, %s)" % RETENTION,
-          "select fastqueue.create_queue('destination', null, 600, %s)" % RETENTION,
+          f"select fastqueue.create_queue('source', null, 600, {RETENTION})",
+          f"select fastqueue.create_queue('destination', null, 600, {RETENTION})",
           "insert into fastqueue.messages (queue_id, data, expired_at, scheduled_at)"
           " select 'source', jsonb_build_object('n', n), now() + interval '1 hour', now() from generate_series(1, 3) n")
     redrive = run_beside(database_url, "select fastqueue.delete_queue('destination')",
@@ -62,8 +62,8 @@ def test_redrive_into_a_queue_being_deleted_fails_and_keeps_the_messages(databas
 
 def test_a_delete_beside_a_redrive_into_its_queue_waits_and_takes_the_moved_messages(database_url: str) -> None:
     setup(database_url,
-          "select fastqueue.create_queue('source', null, 600, %s)" % RETENTION,
-          "select fastqueue.create_queue('destination', null, 600, %s)" % RETENTION,
+          f"select fastqueue.create_queue('source', null, 600, {RETENTION})",
+          f"select fastqueue.create_queue('destination', null, 600, {RETENTION})",
           "insert into fastqueue.messages (queue_id, data, expired_at, scheduled_at)"
           " select 'source', jsonb_build_object('n', n), now() + interval '1 hour', now() from generate_series(1, 3) n")
     delete = run_beside(database_url, "select fastqueue.redrive_queue('source', 'destination')",
@@ -75,8 +75,8 @@ def test_a_delete_beside_a_redrive_into_its_queue_waits_and_takes_the_moved_mess
 
 def test_cleanup_beside_a_delete_of_the_dead_queue_leaves_the_messages_in_their_queue(database_url: str) -> None:
     setup(database_url,
-          "select fastqueue.create_queue('dead', null, 600, %s)" % RETENTION,
-          "select fastqueue.create_queue('work', null, 600, %s, dead_queue_id => 'dead', message_max_deliveries => 1)" % RETENTION,
+          f"select fastqueue.create_queue('dead', null, 600, {RETENTION})",
+          f"select fastqueue.create_queue('work', null, 600, {RETENTION}, dead_queue_id => 'dead', message_max_deliveries => 1)",
           # Delivered once, its lease over: cleanup would move it to 'dead'.
           "insert into fastqueue.messages (queue_id, data, delivery_attempts, expired_at, scheduled_at)"
           " values ('work', '{\"n\": 1}', 1, now() + interval '1 hour', now() - interval '1 second')")
@@ -93,8 +93,8 @@ def test_cleanup_beside_a_delete_of_the_dead_queue_leaves_the_messages_in_their_
 
 def test_a_delete_of_the_dead_queue_beside_cleanup_waits_and_takes_the_moved_messages(database_url: str) -> None:
     setup(database_url,
-          "select fastqueue.create_queue('dead', null, 600, %s)" % RETENTION,
-          "select fastqueue.create_queue('work', null, 600, %s, dead_queue_id => 'dead', message_max_deliveries => 1)" % RETENTION,
+          f"select fastqueue.create_queue('dead', null, 600, {RETENTION})",
+          f"select fastqueue.create_queue('work', null, 600, {RETENTION}, dead_queue_id => 'dead', message_max_deliveries => 1)",
           "insert into fastqueue.messages (queue_id, data, delivery_attempts, expired_at, scheduled_at)"
           " values ('work', '{\"n\": 1}', 1, now() + interval '1 hour', now() - interval '1 second')")
     delete = run_beside(database_url, "select fastqueue.cleanup()",
