@@ -153,6 +153,7 @@ create table fastqueue.deduplications (
     message_ids uuid[] not null default '{}',
     created_at timestamptz not null default now(),
     expired_at timestamptz not null,
+    fingerprint bytea,
     primary key (topic_id, deduplication_id),
     constraint deduplications_deduplication_id_length check (char_length(deduplication_id) between 1 and 128)
 );
@@ -160,6 +161,8 @@ comment on table fastqueue.deduplications is
     'One row per deduplication_id published to a topic within its window: the ids of the messages the first publish stored. The primary key makes concurrent duplicates wait for the first and then read its row.';
 comment on column fastqueue.deduplications.expired_at is
     'After this the id may be published anew; cleanup() deletes the row.';
+comment on column fastqueue.deduplications.fingerprint is
+    'sha256 of the first publish''s data, attributes and ordering_key as one jsonb array''s text: a duplicate gets the first publish''s copies only when its own fingerprint is the same.';
 comment on constraint deduplications_deduplication_id_length on fastqueue.deduplications is
     'deduplication_id must be null or 1 to 128 characters';
 -- cleanup: expired records, oldest first.
