@@ -305,7 +305,8 @@ class MessagePublish(BaseModel):
         min_length=1,
         max_length=128,
         description="A second publish with this id to the topic within its deduplication window (300 s by default)"
-        " stores nothing and answers with the first publish's messages.",
+        " stores nothing: the same message (data, attributes, ordering_key) gets the first publish's messages,"
+        " another message 409.",
     )
     ordering_key: str | None = Field(
         None,
