@@ -47,6 +47,7 @@ STATUS_BY_SQLSTATE = {
     "22P02": 422,
     "54000": 413,  # program_limit_exceeded: publish's message size limit
     "FQ409": 409,  # fastqueue's own: ack/nack/set_deadline with a delivery_attempt that is no longer the latest
+    "FQDUP": 409,  # fastqueue's own: a deduplication_id already used on the topic for a different message
     "55P03": 503,  # lock_not_available: the gateway's lock_timeout ran out
     "57014": 503,  # query_canceled: the gateway's statement_timeout ran out
     "57P01": 503,  # admin_shutdown

@@ -3,6 +3,14 @@
 Two runs at once are serialised by a session advisory lock; each migration commits in its own
 transaction together with its row in fastqueue.schema_migrations, so a failure leaves the database
 at the last migration that completed. Function and view files are re-applied every run, in one transaction.
+
+Whoever migrates, the NOLOGIN role fastqueue_owner owns the schema and everything in it: the API
+functions are SECURITY DEFINER, so they run as their owner, and that must not be the superuser that
+migrated (compose's and `make run`'s). Each migration's transaction and the functions' transaction
+end by handing over what the migrator created (and, on a database migrated before this rule,
+everything). A superuser may migrate; so may a role that is a member of fastqueue_owner (and has
+CREATE on the database for the first run); a role with CREATEROLE creates fastqueue_owner and joins
+it by itself.
 """
 
 import hashlib
@@ -11,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from app.sql_files import migration_files, repeatable_files
 
@@ -29,6 +38,81 @@ create table if not exists fastqueue.schema_migrations (
     applied_at timestamptz not null default now()
 );
 comment on table fastqueue.schema_migrations is 'Migrations applied by fastqueue db-migrate (db/migrations/NNNN_name.sql).';
+"""
+
+
+OWNER_ROLE = "fastqueue_owner"
+
+OWNER_ROLE_SQL = """
+do $$
+begin
+    if not exists (select from pg_catalog.pg_roles where rolname = 'fastqueue_owner') then
+        begin
+            create role fastqueue_owner nologin;
+            comment on role fastqueue_owner is
+                'fastqueue: owns schema fastqueue and everything in it; its SECURITY DEFINER functions run as it. Nobody logs in as it.';
+        exception
+            -- Another database's migration created it between the check and the create.
+            when duplicate_object or unique_violation then null;
+        end;
+    end if;
+end;
+$$;
+"""
+
+# Every object of schema fastqueue not yet owned by fastqueue_owner is given to it. Tables first:
+# their indexes, row types and the sequences they own follow them. Changing a table's owner locks it
+# for a moment, so only what needs it is touched (after the first run, nothing).
+HAND_OVER_SQL = """
+do $$
+declare
+    v_object record;
+begin
+    if (select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'fastqueue') <> 'fastqueue_owner'::regrole then
+        alter schema fastqueue owner to fastqueue_owner;
+    end if;
+    for v_object in
+        select c.oid::regclass as name,
+               case c.relkind when 'v' then 'view' when 'm' then 'materialized view'
+                              when 'f' then 'foreign table' else 'table' end as kind
+          from pg_catalog.pg_class c
+         where c.relnamespace = 'fastqueue'::regnamespace
+           and c.relkind in ('r', 'p', 'v', 'm', 'f')
+           and c.relowner <> 'fastqueue_owner'::regrole
+    loop
+        execute format('alter %s %s owner to fastqueue_owner', v_object.kind, v_object.name);
+    end loop;
+    for v_object in
+        select c.oid::regclass as name
+          from pg_catalog.pg_class c
+         where c.relnamespace = 'fastqueue'::regnamespace
+           and c.relkind = 'S'
+           and c.relowner <> 'fastqueue_owner'::regrole
+    loop
+        execute format('alter sequence %s owner to fastqueue_owner', v_object.name);
+    end loop;
+    for v_object in
+        select t.oid::regtype as name, case t.typtype when 'd' then 'domain' else 'type' end as kind
+          from pg_catalog.pg_type t
+          left join pg_catalog.pg_class c on c.oid = t.typrelid
+         where t.typnamespace = 'fastqueue'::regnamespace
+           and t.typtype in ('c', 'd', 'e', 'r')
+           and (t.typrelid = 0 or c.relkind = 'c')  -- a table's row type follows its table
+           and t.typowner <> 'fastqueue_owner'::regrole
+    loop
+        execute format('alter %s %s owner to fastqueue_owner', v_object.kind, v_object.name);
+    end loop;
+    for v_object in
+        select p.oid::regprocedure as name
+          from pg_catalog.pg_proc p
+         where p.pronamespace = 'fastqueue'::regnamespace
+           and p.prokind in ('f', 'p')
+           and p.proowner <> 'fastqueue_owner'::regrole
+    loop
+        execute format('alter routine %s owner to fastqueue_owner', v_object.name);
+    end loop;
+end;
+$$;
 """
 
 
@@ -58,6 +142,7 @@ def migrate(conninfo: str, echo: Callable[[str], None] = print) -> MigrationRepo
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(%s)", (MIGRATE_LOCK_KEY,))
         try:
+            _ensure_owner_role(conn)
             conn.execute(BOOKKEEPING_SQL)
             report.applied = _apply_migrations(conn, echo)
             report.functions = _apply_functions(conn)
@@ -94,6 +179,7 @@ def _apply_migrations(conn: psycopg.Connection, echo: Callable[[str], None]) -> 
                     (version, name, checksum),
                 )
                 conn.execute(path.read_text())
+                conn.execute(HAND_OVER_SQL)
         except psycopg.Error as exc:
             raise MigrationError(f"migration {path.name} failed and was rolled back: {str(exc).strip()}") from exc
         echo(f"migration {path.name}: applied")
@@ -117,7 +203,36 @@ def _apply_functions(conn: psycopg.Connection) -> int:
                 raise MigrationError(
                     f"{path.parent.name}/{path.name} failed; no function or view was changed: {str(exc).strip()}"
                 ) from exc
+        conn.execute(HAND_OVER_SQL)
     return len(files)
+
+
+def _ensure_owner_role(conn: psycopg.Connection) -> None:
+    """Makes sure fastqueue_owner exists and that this login may act as it (create objects for it,
+    hand objects over to it), or says what the login lacks."""
+    user, superuser, createrole = conn.execute(
+        "select rolname, rolsuper, rolcreaterole from pg_catalog.pg_roles where rolname = current_user"
+    ).fetchone()
+    needs = (
+        f"db-migrate runs as a superuser, or as a role that is a member of {OWNER_ROLE} (as a superuser:"
+        f" grant {OWNER_ROLE} to {user}) or has CREATEROLE"
+    )
+    exists = conn.execute("select exists (select from pg_catalog.pg_roles where rolname = %s)", (OWNER_ROLE,)).fetchone()[0]
+    if not exists:
+        if not (superuser or createrole):
+            raise MigrationError(f"role {OWNER_ROLE} does not exist and {user} may not create it: {needs}")
+        conn.execute(OWNER_ROLE_SQL)
+    if superuser:
+        return
+    if conn.execute("select pg_catalog.pg_has_role(current_user, %s, 'usage')", (OWNER_ROLE,)).fetchone()[0]:
+        return
+    if createrole:
+        try:
+            conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(OWNER_ROLE), sql.Identifier(user)))
+            return
+        except psycopg.Error as exc:
+            raise MigrationError(f"{user} could not join {OWNER_ROLE} ({str(exc).strip()}): {needs}") from exc
+    raise MigrationError(f"{user} may not act as {OWNER_ROLE}, which owns schema fastqueue: {needs}")
 
 
 def _schedule_cleanup(conn: psycopg.Connection) -> tuple[bool, str]:

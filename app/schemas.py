@@ -25,7 +25,9 @@ from pydantic import (
 
 from app.limits import MAX_BATCH_SIZE
 
-ID_PATTERN = r"^[a-zA-Z0-9._-]+$"
+# Letters, digits, ".", "_" and "-", but not dots alone: HTTP clients drop "." and ".." path segments
+# (no lookahead: the pattern must read the same in pydantic's regex engine and in JSON Schema).
+ID_PATTERN = r"^[a-zA-Z0-9._-]*[a-zA-Z0-9_-][a-zA-Z0-9._-]*$"
 ID_MAX_LENGTH = 128
 INT4_MAX = 2147483647
 
@@ -64,7 +66,7 @@ ResourceId = Annotated[
         min_length=1,
         max_length=ID_MAX_LENGTH,
         pattern=ID_PATTERN,
-        description='1 to 128 characters, each a letter, a digit, ".", "_" or "-".',
+        description='1 to 128 characters, each a letter, a digit, ".", "_" or "-", not made only of dots.',
     ),
 ]
 Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
@@ -303,7 +305,8 @@ class MessagePublish(BaseModel):
         min_length=1,
         max_length=128,
         description="A second publish with this id to the topic within its deduplication window (300 s by default)"
-        " stores nothing and answers with the first publish's messages.",
+        " stores nothing: the same message (data, attributes, ordering_key) gets the first publish's messages,"
+        " another message 409.",
     )
     ordering_key: str | None = Field(
         None,

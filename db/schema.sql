@@ -9,11 +9,14 @@ create table fastqueue.topics (
     created_at timestamptz not null default now(),
     deduplication_window_seconds integer not null default 300,
     constraint topics_id_format check (id ~ '^[a-zA-Z0-9._-]+$' and char_length(id) <= 128),
+    constraint topics_id_not_only_dots check (id !~ '^\.+$'),
     constraint topics_deduplication_window_seconds_range check (deduplication_window_seconds between 0 and 86400)
 );
 comment on table fastqueue.topics is 'Named destinations for published messages; each message is copied to every queue subscribed to its topic.';
 comment on constraint topics_id_format on fastqueue.topics is
     'id must be 1 to 128 characters, each a letter, a digit, ".", "_" or "-"';
+comment on constraint topics_id_not_only_dots on fastqueue.topics is
+    'id must not be made only of dots: ".", ".." and the like are dropped from URLs';
 comment on column fastqueue.topics.deduplication_window_seconds is
     'How long a deduplication_id given to publish is remembered: a second publish with it within this window delivers nothing new. 0 turns deduplication off.';
 comment on constraint topics_deduplication_window_seconds_range on fastqueue.topics is
@@ -39,6 +42,7 @@ create table fastqueue.queues (
     filter text,
     filter_ast jsonb,
     constraint queues_id_format check (id ~ '^[a-zA-Z0-9._-]+$' and char_length(id) <= 128),
+    constraint queues_id_not_only_dots check (id !~ '^\.+$'),
     constraint queues_ack_deadline_seconds_range check (ack_deadline_seconds between 1 and 600),
     constraint queues_message_retention_seconds_range check (message_retention_seconds between 600 and 1209600),
     constraint queues_message_max_deliveries_range check (message_max_deliveries between 1 and 1000),
@@ -63,6 +67,8 @@ create table fastqueue.queues (
 comment on table fastqueue.queues is 'Subscriptions: each queue receives a copy of the messages published to its topic that pass its filter.';
 comment on constraint queues_id_format on fastqueue.queues is
     'id must be 1 to 128 characters, each a letter, a digit, ".", "_" or "-"';
+comment on constraint queues_id_not_only_dots on fastqueue.queues is
+    'id must not be made only of dots: ".", ".." and the like are dropped from URLs';
 comment on constraint queues_ack_deadline_seconds_range on fastqueue.queues is
     'ack_deadline_seconds must be between 1 and 600';
 comment on constraint queues_message_retention_seconds_range on fastqueue.queues is
@@ -147,6 +153,7 @@ create table fastqueue.deduplications (
     message_ids uuid[] not null default '{}',
     created_at timestamptz not null default now(),
     expired_at timestamptz not null,
+    fingerprint bytea,
     primary key (topic_id, deduplication_id),
     constraint deduplications_deduplication_id_length check (char_length(deduplication_id) between 1 and 128)
 );
@@ -154,6 +161,8 @@ comment on table fastqueue.deduplications is
     'One row per deduplication_id published to a topic within its window: the ids of the messages the first publish stored. The primary key makes concurrent duplicates wait for the first and then read its row.';
 comment on column fastqueue.deduplications.expired_at is
     'After this the id may be published anew; cleanup() deletes the row.';
+comment on column fastqueue.deduplications.fingerprint is
+    'sha256 of the first publish''s data, attributes and ordering_key as one jsonb array''s text: a duplicate gets the first publish''s copies only when its own fingerprint is the same.';
 comment on constraint deduplications_deduplication_id_length on fastqueue.deduplications is
     'deduplication_id must be null or 1 to 128 characters';
 -- cleanup: expired records, oldest first.

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
@@ -181,11 +182,25 @@ def postgres_services(services: dict[str, dict]) -> dict[str, dict]:
     return {name: svc for name, svc in services.items() if build_context(svc) == DB_DOCKERFILE.parent}
 
 
+_VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def interpolate(value: str) -> str:
+    """Compose's ${NAME:-default} as `docker compose` reads it with NAME unset (a bare ${NAME} is
+    refused: every variable this file uses must have a default that works)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        assert match.group("default") is not None, f"{match.group(0)} has no default"
+        return match.group("default")
+
+    return _VARIABLE.sub(substitute, value)
+
+
 def environment(service: dict) -> dict[str, str]:
     env = service.get("environment") or {}
     if isinstance(env, list):
         env = dict(item.split("=", 1) for item in env)
-    return {key: str(value) for key, value in env.items()}
+    return {key: interpolate(str(value)) for key, value in env.items()}
 
 
 def command_words(service: dict, default: list[str]) -> list[str]:
@@ -454,10 +469,10 @@ def test_db_image_preloads_pg_cron(db_image: list[Instruction]) -> None:
 
 def test_compose_up_starts_db_migrate_and_server(services: dict[str, dict]) -> None:
     default = {name for name, svc in services.items() if not svc.get("profiles")}
-    assert default == {"db", "migrate", "server"}
+    assert default == {"db", "migrate", "gateway-role", "server"}
     assert services["worker"]["profiles"] == ["worker"]
     assert app_services(services).keys() >= {"migrate", "server", "worker"}
-    assert postgres_services(services).keys() >= {"db"}
+    assert postgres_services(services).keys() >= {"db", "gateway-role"}
 
 
 def test_compose_dependencies_exist_and_are_enabled_with_their_dependents(services: dict[str, dict]) -> None:
@@ -538,26 +553,115 @@ def test_compose_waits_are_conditions_the_targets_can_meet(services: dict[str, d
             elif condition == "service_completed_successfully":
                 assert target_svc.get("restart", "no") in ("no", "on-failure"), f"{target} never completes"
     assert depends_on(services["migrate"]) == {"db": "service_healthy"}
-    assert depends_on(services["server"]) == {"migrate": "service_completed_successfully"}
-    assert depends_on(services["worker"]) == {"migrate": "service_completed_successfully"}
+    assert depends_on(services["gateway-role"]) == {"migrate": "service_completed_successfully"}
+    assert depends_on(services["server"]) == {"gateway-role": "service_completed_successfully"}
+    assert depends_on(services["worker"]) == {"gateway-role": "service_completed_successfully"}
+
+
+# The services that log in as the gateway's role; the others (the migrators) as POSTGRES_USER.
+GATEWAY_SERVICES = {"server", "worker"}
+GATEWAY_ROLE_SCRIPT = DB_DOCKERFILE.parent / "gateway-role.sql"
+
+
+def gateway_role_name() -> str:
+    """The login role docker/postgres/gateway-role.sql creates."""
+    created = re.findall(r"create role (\w+) login", GATEWAY_ROLE_SCRIPT.read_text())
+    assert len(created) == 1, created
+    return created[0]
 
 
 def test_compose_database_urls_match_the_database_they_point_at(services: dict[str, dict]) -> None:
     postgres = postgres_services(services)
+    gateway_password = environment(services["gateway-role"])["FASTQUEUE_GATEWAY_PASSWORD"]
+    assert gateway_password, "the gateway's login role needs a password"
     for name, svc in app_services(services).items():
         scheme, host, port, user, password, database = database_url(svc)
         assert scheme == "postgresql+psycopg2", f"{name}: use the quickstart's postgresql+psycopg2:// form"
         assert host in postgres, f"{name}: {host} is not a PostgreSQL service of this file"
         target = environment(postgres[host])
-        assert (user, password, database, port) == (
-            target["POSTGRES_USER"],
-            target["POSTGRES_PASSWORD"],
-            target["POSTGRES_DB"],
-            5432,
-        ), f"{name}: FASTQUEUE_DATABASE_URL does not match {host}'s POSTGRES_* settings"
+        assert (database, port) == (target["POSTGRES_DB"], 5432), f"{name}: FASTQUEUE_DATABASE_URL names another database"
+        if name in GATEWAY_SERVICES:
+            # Never the superuser: the role gateway-role.sql makes, with the password it is given.
+            assert user != target["POSTGRES_USER"], f"{name} must not log in as the superuser"
+            assert (user, password) == (gateway_role_name(), gateway_password), name
+        else:
+            assert command_words(svc, []) == ["db-migrate"], f"{name}: only migrators log in as the superuser"
+            assert (user, password) == (target["POSTGRES_USER"], target["POSTGRES_PASSWORD"]), (
+                f"{name}: FASTQUEUE_DATABASE_URL does not match {host}'s POSTGRES_* settings"
+            )
         assert depends_on(svc), f"{name} must wait for its database"
-        url = environment(svc)["FASTQUEUE_DATABASE_URL"]
+        url = interpolate(svc["environment"]["FASTQUEUE_DATABASE_URL"])
         assert Settings(database_url=url).conninfo.startswith("postgresql://"), f"{name}: settings reject {url}"
+    assert GATEWAY_SERVICES <= app_services(services).keys()
+
+
+def test_compose_gateway_role_service_runs_the_script_the_image_holds(
+    services: dict[str, dict], db_image: list[Instruction]
+) -> None:
+    svc = services["gateway-role"]
+    assert "gateway-role" in postgres_services(services), "psql is in the PostgreSQL image"
+    assert svc.get("restart") == "no" and not svc.get("profiles")
+    words = command_words(svc, [])
+    assert words[0] == "psql" and "-f" in words, words
+    script = words[words.index("-f") + 1]
+    copied = [copy for copy in copies(db_image) if copy.dest == script]
+    assert len(copied) == 1 and copied[0].sources == [GATEWAY_ROLE_SCRIPT.name], f"the image does not hold {script}"
+    assert GATEWAY_ROLE_SCRIPT.is_file()
+    # It connects to `db` as the superuser that migrated (creating a role needs CREATEROLE).
+    env = environment(svc)
+    db = environment(services["db"])
+    assert (env["PGHOST"], env.get("PGPORT", "5432"), env["PGUSER"], env["PGPASSWORD"], env["PGDATABASE"]) == (
+        "db",
+        "5432",
+        db["POSTGRES_USER"],
+        db["POSTGRES_PASSWORD"],
+        db["POSTGRES_DB"],
+    )
+    assert "FASTQUEUE_GATEWAY_PASSWORD" in svc["environment"], "the password comes from the environment"
+    assert "${FASTQUEUE_GATEWAY_PASSWORD" in svc["environment"]["FASTQUEUE_GATEWAY_PASSWORD"]
+
+
+def test_gateway_role_script_for_real(admin_url: str, template_database: str) -> None:
+    """docker/postgres/gateway-role.sql run with psql against the test cluster (where db-migrate made
+    fastqueue_admin, when it migrated the session's template database): a login role that is no
+    superuser and holds fastqueue_admin, twice in a row."""
+    role = gateway_role_name()
+    parts = urlsplit(admin_url)
+    psql = [
+        str(Path(os.environ.get("FASTQUEUE_PG_BINDIR", "/usr/lib/postgresql/15/bin")) / "psql"),
+        "-X", "-q", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port), "-U", parts.username or "postgres",
+        "-d", parts.path.lstrip("/"), "-f", str(GATEWAY_ROLE_SCRIPT),
+    ]  # fmt: skip
+    env = {key: value for key, value in os.environ.items() if key != "FASTQUEUE_GATEWAY_PASSWORD"}
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        assert conn.execute("select count(*) from pg_roles where rolname = %s", (role,)).fetchone() == (0,), (
+            f"{role} exists in the test cluster already"
+        )
+        try:
+            refused = subprocess.run(psql, env=env, capture_output=True, text=True, timeout=60, check=False)
+            assert refused.returncode != 0 and "FASTQUEUE_GATEWAY_PASSWORD is not set" in refused.stderr
+            for password in ("first-password", "second-password"):
+                done = subprocess.run(
+                    psql, env={**env, "FASTQUEUE_GATEWAY_PASSWORD": password}, capture_output=True, text=True,
+                    timeout=60, check=False,
+                )  # fmt: skip
+                assert done.returncode == 0, done.stderr
+                assert done.stderr == "", done.stderr
+                row = conn.execute(
+                    "select rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls,"
+                    " pg_has_role(oid, 'fastqueue_admin', 'usage'), rolpassword like 'SCRAM-SHA-256$%%'"
+                    " from pg_authid where rolname = %s",
+                    (role,),
+                ).fetchone()
+                assert row == (True, False, False, False, False, True, True), row
+            memberships = conn.execute(
+                "select b.rolname from pg_auth_members m join pg_roles b on b.oid = m.roleid"
+                " join pg_roles r on r.oid = m.member where r.rolname = %s",
+                (role,),
+            ).fetchall()
+            assert memberships == [("fastqueue_admin",)], "fastqueue_admin and nothing else"
+        finally:
+            conn.execute(f'drop role if exists "{role}"')
 
 
 def test_compose_server_publishes_the_port_it_listens_on(services: dict[str, dict], app_image: list[Instruction]) -> None:

@@ -10,6 +10,11 @@ from app.schemas import BODY_NOT_JSON, ErrorDetail, MessageBatchPublish, Message
 
 router = APIRouter(tags=["messages"])
 
+DEDUPLICATION_CONFLICT = {
+    "model": ErrorDetail,
+    "description": "The deduplication_id was used on this topic within its window for a different message; nothing is stored",
+}
+
 
 @router.post(
     "/topics/{topic_id}/messages",
@@ -23,12 +28,14 @@ router = APIRouter(tags=["messages"])
             "description": "data and attributes, as JSON text, are larger than FASTQUEUE_MAX_MESSAGE_BYTES",
         },
         422: {"model": ErrorDetail, "description": "data, attributes or another field has the wrong shape or range"},
+        409: DEDUPLICATION_CONFLICT,
     },
 )
 async def publish(topic_id: str, body: MessagePublish, pool: Pool):
     """Publish a message: every queue of the topic whose filters pass its attributes gets a copy, returned
     here (an empty list when no queue takes it). A deduplication_id already published to the topic within
-    its deduplication window stores nothing and returns the first publish's copies that still exist."""
+    its deduplication window stores nothing: the same message again (data, attributes, ordering_key) gets
+    the first publish's copies that still exist, another message gets 409."""
     params = {
         "topic_id": topic_id,
         "data": Jsonb(body.data),
@@ -53,6 +60,7 @@ async def publish(topic_id: str, body: MessagePublish, pool: Pool):
             " FASTQUEUE_MAX_MESSAGE_BYTES (messages[i]: ...)",
         },
         422: {"model": ErrorDetail, "description": "A message is invalid (its 0-based index is named); nothing is stored"},
+        409: DEDUPLICATION_CONFLICT,
     },
 )
 async def publish_batch(topic_id: str, body: MessageBatchPublish, pool: Pool):

@@ -11,6 +11,8 @@ language plpgsql
 as $$
 declare
     v_first boolean := true;
+    v_fingerprint bytea;
+    v_recorded fastqueue.deduplications;
 begin
     -- Deduplication: the primary key (topic_id, deduplication_id) decides who is first. A concurrent
     -- duplicate's insert waits here for the first transaction: if that commits, the conflict leaves
@@ -23,23 +25,40 @@ begin
         if not found then
             perform fastqueue._topic((_publish_one.topic).id);  -- raises "Topic not found"
         end if;
-        insert into fastqueue.deduplications as d (topic_id, deduplication_id, expired_at)
+        -- What makes it the same message: data, attributes and ordering_key. jsonb's text is
+        -- canonical (keys sorted, no whitespace), so however its JSON was written. Not delay_seconds:
+        -- a retry that recomputes its delay is still the same message.
+        v_fingerprint := sha256(convert_to(jsonb_build_array(_publish_one.data, _publish_one.attributes,
+                                                             _publish_one.ordering_key)::text, 'UTF8'));
+        insert into fastqueue.deduplications as d (topic_id, deduplication_id, expired_at, fingerprint)
         values ((_publish_one.topic).id, _publish_one.deduplication_id,
-                now() + (_publish_one.topic).deduplication_window_seconds * interval '1 second')
+                now() + (_publish_one.topic).deduplication_window_seconds * interval '1 second', v_fingerprint)
         on conflict on constraint deduplications_pkey do update
-           set message_ids = '{}', created_at = now(), expired_at = excluded.expired_at
+           set message_ids = '{}', created_at = now(), expired_at = excluded.expired_at,
+               fingerprint = excluded.fingerprint
          where d.expired_at <= now()  -- a record past its window that cleanup() has not deleted yet
         returning true into v_first;
         if v_first is null then
-            -- A duplicate: the first publish's copies that still exist (acked ones are gone), as
-            -- they are now, and nothing new.
+            select * into v_recorded
+              from fastqueue.deduplications d
+             where d.topic_id = (_publish_one.topic).id
+               and d.deduplication_id = _publish_one.deduplication_id;
+            -- A duplicate gets back only what it could already see: the first publish's copies when
+            -- it is the same message, an error otherwise (ids are often guessable: "order-42-created").
+            -- A record older than fingerprints whose copies are all gone has none (nothing to show).
+            if v_recorded.fingerprint is distinct from v_fingerprint and v_recorded.fingerprint is not null then
+                raise exception using errcode = 'FQDUP',
+                    message = format('deduplication_id %s was already used on this topic for a different message'
+                                     ' (a retry must send the same data, attributes and ordering_key)',
+                                     to_json(_publish_one.deduplication_id)),
+                    hint = 'Publish another message under a new deduplication_id.';
+            end if;
+            -- The same message again: the first publish's copies that still exist (acked ones are
+            -- gone), as they are now, and nothing new.
             return query
                 select m.*
                   from fastqueue.messages m
-                 where m.id = any (select unnest(d.message_ids)
-                                     from fastqueue.deduplications d
-                                    where d.topic_id = (_publish_one.topic).id
-                                      and d.deduplication_id = _publish_one.deduplication_id)
+                 where m.id = any (v_recorded.message_ids)
                  order by m.queue_id;
             return;
         end if;
@@ -65,6 +84,6 @@ end;
 $$;
 
 comment on function fastqueue._publish_one(fastqueue.topics, jsonb, jsonb, integer, text, text) is
-'Internal: publishes one message, already checked by _check_message, through publish() without the deduplication_id (every queue of the topic whose filters pass it; returns the copies in queue id order). With a deduplication_id seen on this topic within its deduplication window, stores nothing and returns the first publish''s copies that still exist; a new deduplication_id is recorded with the ids of the copies.';
+'Internal: publishes one message, already checked by _check_message, through publish() without the deduplication_id (every queue of the topic whose filters pass it; returns the copies in queue id order). With a deduplication_id seen on this topic within its deduplication window, stores nothing: the same message (same data, attributes and ordering_key: their sha256 fingerprint) gets the first publish''s copies that still exist, another message error FQDUP naming the id. A new deduplication_id is recorded with the ids of the copies and the message''s fingerprint.';
 
 revoke execute on function fastqueue._publish_one(fastqueue.topics, jsonb, jsonb, integer, text, text) from public;

@@ -70,6 +70,7 @@ $$;
 
 comment on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text) is
 'Creates a queue, subscribed to topic_id (or to nothing when topic_id is null).
+id: 1 to 128 letters, digits, ".", "_" or "-", not made only of dots.
 ack_deadline_seconds 1..600: how long a consumed message stays leased before it is delivered again.
 message_retention_seconds 600..1209600: how long a message lives before it expires undelivered.
 message_filters: null, or {"attribute": ["allowed", "values"], ...}; a message is copied here only if it has every key with an allowed value.

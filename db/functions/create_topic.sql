@@ -29,7 +29,7 @@ $$;
 
 comment on function fastqueue.create_topic(text, integer) is
 'Creates a topic: a name that publishers send messages to.
-id: 1 to 128 letters, digits, ".", "_" or "-".
+id: 1 to 128 letters, digits, ".", "_" or "-", not made only of dots.
 deduplication_window_seconds: 0..86400, default 300 (5 minutes): how long publish remembers a deduplication_id on this topic; 0 turns deduplication off.
 Errors: 23505 "This topic already exists"; 22023 when the id or the window breaks its rule.
 Example: select * from fastqueue.create_topic(''events''); select * from fastqueue.create_topic(''orders'', deduplication_window_seconds => 3600);';
