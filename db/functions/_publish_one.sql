@@ -19,12 +19,8 @@ begin
     -- its row alone (unless the window has passed) and the next statement, with a fresh snapshot,
     -- reads the ids the first publish recorded; if it rolls back, this publish is the first.
     if _publish_one.deduplication_id is not null and (_publish_one.topic).deduplication_window_seconds > 0 then
-        -- The topic is locked against delete_topic first (as the record's foreign key would lock
-        -- it): one being deleted right now is waited for, then "Topic not found", not error 23503.
-        perform from fastqueue.topics t where t.id = (_publish_one.topic).id for key share;
-        if not found then
-            perform fastqueue._topic((_publish_one.topic).id);  -- raises "Topic not found"
-        end if;
+        -- Locked first: a delete_topic committing before the record's insert would fail it with 23503.
+        perform fastqueue._lock_topic((_publish_one.topic).id);
         -- What makes it the same message: data, attributes and ordering_key. jsonb's text is
         -- canonical (keys sorted, no whitespace), so however its JSON was written. Not delay_seconds:
         -- a retry that recomputes its delay is still the same message.

@@ -23,19 +23,11 @@ declare
     v_column text;
 begin
     if create_queue.topic_id is not null then
-        -- Locked against delete_topic until this transaction ends (as its foreign key would, at the
-        -- write): one being deleted right now is waited for, then "Topic not found".
-        perform from fastqueue.topics t where t.id = create_queue.topic_id for key share;
-        if not found then
-            perform fastqueue._topic(create_queue.topic_id);  -- raises "Topic not found"
-        end if;
+        -- Locked, not only read: a delete_topic committing before the insert would fail it with 23503.
+        perform fastqueue._lock_topic(create_queue.topic_id);
     end if;
     if create_queue.dead_queue_id is not null and create_queue.dead_queue_id is distinct from create_queue.id then
-        -- Locked against delete_queue in the same way: "Queue not found" once it is gone.
-        perform from fastqueue.queues d where d.id = create_queue.dead_queue_id for key share;
-        if not found then
-            perform fastqueue._queue(create_queue.dead_queue_id);  -- raises "Queue not found"
-        end if;
+        perform fastqueue._lock_queue(create_queue.dead_queue_id);
     end if;
 
     insert into fastqueue.queues (

@@ -24,19 +24,11 @@ declare
 begin
     perform fastqueue._queue(update_queue.id);
     if update_queue.topic_id is not null then
-        -- Locked against delete_topic until this transaction ends (as its foreign key would, at the
-        -- write): one being deleted right now is waited for, then "Topic not found".
-        perform from fastqueue.topics t where t.id = update_queue.topic_id for key share;
-        if not found then
-            perform fastqueue._topic(update_queue.topic_id);  -- raises "Topic not found"
-        end if;
+        -- Locked, not only read: a delete_topic committing before the insert would fail it with 23503.
+        perform fastqueue._lock_topic(update_queue.topic_id);
     end if;
     if update_queue.dead_queue_id is not null and update_queue.dead_queue_id is distinct from update_queue.id then
-        -- Locked against delete_queue in the same way: "Queue not found" once it is gone.
-        perform from fastqueue.queues d where d.id = update_queue.dead_queue_id for key share;
-        if not found then
-            perform fastqueue._queue(update_queue.dead_queue_id);  -- raises "Queue not found"
-        end if;
+        perform fastqueue._lock_queue(update_queue.dead_queue_id);
     end if;
 
     update fastqueue.queues q

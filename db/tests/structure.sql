@@ -27,7 +27,8 @@ select functions_are(
         '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filter_matches', '_filters_match', '_is_available',
         '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',
         '_check_batch_message', '_batch_message_valid', '_max_message_bytes', '_message_valid', '_notify_topic',
-        '_move_messages', '_notify_available', '_parse_filter', '_parse_filter_expression', '_queue', '_require_between', '_topic'
+        '_move_messages', '_notify_available', '_parse_filter', '_parse_filter_expression', '_queue', '_require_between', '_topic',
+        '_lock_topic', '_lock_queue'
     ],
     'Schema fastqueue holds exactly the API functions and their internal helpers.'
 );
