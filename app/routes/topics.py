@@ -4,10 +4,11 @@ from fastapi import APIRouter, status
 
 from app import queries
 from app.db import Pool, fetch_all, fetch_one
+from app.request_json import JSONBodyRoute
 from app.routes._params import Limit, Offset
 from app.schemas import BODY_NOT_JSON, ErrorDetail, Topic, TopicCreate, TopicList
 
-router = APIRouter(prefix="/topics", tags=["topics"])
+router = APIRouter(prefix="/topics", tags=["topics"], route_class=JSONBodyRoute)
 
 NOT_FOUND = {404: {"model": ErrorDetail, "description": "Topic not found"}}
 

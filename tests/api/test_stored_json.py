@@ -98,7 +98,9 @@ def test_attributes_and_strings_come_back_as_sent(
 def test_http_publish_of_huge_numbers_is_stored_exactly_or_refused(
     client: httpx.Client, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:
-    """The request side: a number JSON allows but a double cannot hold is a 4xx or a faithful store."""
+    """The request side: a number JSON allows but a double cannot hold is a 422 saying so, or a store of
+    what the gateway read: every digit of an integer, the nearest double of a fraction (as JSON parsers
+    read numbers; publish from SQL to keep every digit)."""
     topic_id = make_topic()
     queue_id = make_queue(topic_id=topic_id)["id"]
     for number in (HUGE_INTEGER, "1e5000", "-1e5000", EXACT_DECIMAL):
@@ -109,7 +111,8 @@ def test_http_publish_of_huge_numbers_is_stored_exactly_or_refused(
         assert response.status_code < 500, (number[:20], response.status_code, response.text[:300])
         if response.status_code == 201:
             [message] = _raw_numbers(response.content)["data"]
-            assert Decimal(message["data"]["n"]) == Decimal(number), number[:20]
+            expected = Decimal(number) if number.lstrip("-").isdigit() else Decimal(repr(float(number)))
+            assert Decimal(message["data"]["n"]) == expected, number[:20]
         else:
             assert response.status_code == 422, response.text[:300]
             assert "number" in response.text, response.text[:300]
