@@ -27,13 +27,15 @@ def _shown(text: str) -> str:
 def _refuse(text: str, why: str) -> HTTPException:
     return HTTPException(
         status_code=422,
-        detail=f"The number {_shown(text)} in the body {why}: send it as a string, or publish it from SQL",
+        detail=f"The number {_shown(text)} in the body {why}: send such a value as a string"
+        " (a message with it can be published from SQL, where jsonb keeps every digit)",
     )
 
 
 def _integer(text: str) -> int:
-    if len(text.lstrip("-")) > sys.get_int_max_str_digits():
-        raise _refuse(text, f"has more than {sys.get_int_max_str_digits()} digits")
+    limit = sys.get_int_max_str_digits()  # 0: no limit
+    if limit and len(text.lstrip("-")) > limit:
+        raise _refuse(text, f"has more than {limit} digits")
     return int(text)
 
 

@@ -23,8 +23,8 @@ NOT_FOUND = {404: {"model": ErrorDetail, "description": "Topic not found"}}
     },
 )
 async def create_topic(body: TopicCreate, pool: Pool):
-    """Create a topic: a name that publishers send messages to. deduplication_window_seconds (default 300)
-    appears in the answer only when it is not the default."""
+    """Create a topic: a name that publishers send messages to. deduplication_window_seconds is 300 unless
+    given."""
     params = {"id": body.id, "deduplication_window_seconds": body.deduplication_window_seconds}
     return await fetch_one(pool, queries.CREATE_TOPIC, params)
 
