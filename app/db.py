@@ -12,12 +12,18 @@ statement_timeout, so that a call stuck behind another session's lock gives its 
 answers 503 instead of holding the request for as long as the lock is held.
 
 A connection the database has dropped (a restart, a crash, an administrator's kill) is found when it
-is checked out, without a round trip per request: see check_connection. json and jsonb values (a
-message's data and attributes) are parsed by load_json.
+is checked out, without a round trip per request: see check_connection. json and jsonb values are
+parsed by load_json, except a message's data and attributes (fetch_messages): those stay the JSON text
+PostgreSQL wrote, compacted (compact_json), and go into the answer as they are, so that any JSON
+PostgreSQL stores comes back exactly, numbers of any size and precision included.
+
+fastqueue.max_response_bytes (FASTQUEUE_MAX_RESPONSE_BYTES) is set the same way: consume() and peek()
+lease or show no more messages than fit in an answer of that many bytes (always one).
 """
 
 import json
 import os
+import re
 import select
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -25,6 +31,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from psycopg import AsyncConnection, OperationalError, ProgrammingError
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.adapt import Buffer, Loader
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
@@ -49,6 +56,7 @@ def connection_options(settings: Settings) -> str:
     ours = " ".join(
         (
             f"-c fastqueue.max_message_bytes={settings.max_message_bytes}",
+            f"-c fastqueue.max_response_bytes={settings.max_response_bytes}",
             f"-c lock_timeout={round(settings.database_lock_timeout_seconds * 1000)}",
             f"-c statement_timeout={round(settings.database_statement_timeout_seconds * 1000)}",
         )
@@ -85,6 +93,34 @@ def load_json(data: bytes) -> Any:
         return from_json(data)
     except ValueError:
         return json.loads(data)
+
+
+# jsonb's text output puts one space after every "," and ":" between values, and none anywhere else
+# outside strings. A string is matched whole first (so ", " inside one stays), then a separator loses its
+# space. Strings are escaped as the gateway's other answers escape them (\", \\, \n, \u001f, ...).
+_JSONB_SEPARATOR = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")|([,:]) ')
+
+
+def compact_json(text: bytes) -> bytes:
+    """jsonb's text output without its spaces: {"a": [1, 2]} -> {"a":[1,2]}; nothing else changes."""
+    return _JSONB_SEPARATOR.sub(rb"\1\2", text)
+
+
+class _CompactJsonLoader(Loader):
+    """A json or jsonb value as compact JSON text (bytes), not parsed."""
+
+    def load(self, data: Buffer) -> bytes:
+        return compact_json(bytes(data))
+
+
+async def fetch_messages(pool: AsyncConnectionPool, query: str, params: Mapping[str, Any]) -> list[DictRow]:
+    """Rows of fastqueue.messages with data and attributes as compact JSON text (app/responses.py puts
+    them in the answer as they are)."""
+    async with pool.connection() as conn:
+        cursor = conn.cursor()
+        cursor.adapters.register_loader("jsonb", _CompactJsonLoader)
+        await cursor.execute(query, params)
+        return await cursor.fetchall()
 
 
 async def configure_connection(conn: AsyncConnection) -> None:

@@ -17,11 +17,17 @@ here the SQLSTATE picks the status and the sentence (the error's primary message
                                           503  lock_timeout or statement_timeout ran out (app/db.py)
     class 08, 57P01-57P03, OperationalError, pool timeout
                                           503  the database cannot be reached now
-    anything else                         500  a bug: logged with its traceback
+    anything else                         500  a bug: logged with its traceback and the database's text;
+                                               the answer says only "Internal Server Error"
+
+Only the sentences of the SQLSTATEs above (fastqueue's own, written for the caller) reach an answer: an
+error this table does not map may name a table, a constraint or a value, so its text goes to the log.
 
 Requests that do not fit the schemas never reach the database: they get FastAPI's 422 with a list
 of the fields at fault, as fastqueue 1.7 did (rendered here only so that a lone surrogate echoed back
-from the input cannot turn it into a 500). Two answers come from middleware before any of this: 413
+from the input cannot turn it into a 500). A body sent with a content type that is not JSON is not
+parsed at all (FastAPI hands its bytes to the schema): its 422 says to send JSON, and echoes the bytes
+only as text that cannot fail to encode. Two answers come from middleware before any of this: 413
 for a request body too large to hold an acceptable message (app/limits.py) and 401/403 when
 authentication is on (app/auth.py).
 """
@@ -79,6 +85,9 @@ def detail_for(exc: psycopg.Error, status: int) -> str:
     if status == 503:
         # Connection errors name hosts and ports: operators find them in the log, clients need not.
         return UNAVAILABLE
+    if status >= 500:
+        # Unmapped: the database's own text (a constraint's name, a value) is for the log only.
+        return INTERNAL_ERROR
     message = exc.diag.message_primary if exc.sqlstate else None
     return (message or str(exc)).strip() or INTERNAL_ERROR
 
@@ -107,9 +116,29 @@ class _EscapingJSONResponse(JSONResponse):
             return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
+NOT_JSON = (
+    "The body was not read as JSON: send a JSON object with the header Content-Type: application/json"
+    " (the content type given was {content_type!r})"
+)
+
+
+def _readable(error: dict[str, Any], request: Request) -> dict[str, Any]:
+    """A body FastAPI did not parse (its content type is not JSON) reaches the schema as bytes, which
+    may not be UTF-8: say what to send, and show the bytes as text."""
+    if not isinstance(error.get("input"), bytes):
+        return error
+    content_type = request.headers.get("content-type", "")
+    return {
+        **error,
+        "msg": NOT_JSON.format(content_type=content_type[:100]),
+        "input": error["input"][:200].decode("utf-8", "backslashreplace"),
+    }
+
+
 async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return _EscapingJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+    errors = [_readable(error, request) for error in exc.errors()]
+    return _EscapingJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

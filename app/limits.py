@@ -8,7 +8,8 @@ fastqueue.max_message_bytes, which the gateway sets on its connections: app/db.p
   publish (POST /topics/{id}/messages/batch) may be larger, up to FASTQUEUE_MAX_BATCH_BYTES;
 - page sizes (`limit` of the list and consume routes: 1..MAX_PAGE_SIZE, else FastAPI's 422, as the
   SQL functions bound them too);
-- MAX_BATCH_SIZE, the most items of a batch request (publish_batch takes 1..1000 messages in SQL too).
+- MAX_BATCH_SIZE, the most items of a batch request (publish_batch takes 1..1000 messages in SQL too);
+- DEFAULT_MAX_RESPONSE_BYTES, how much of messages one consume or peek answers (applied in SQL while leasing).
 """
 
 from starlette.datastructures import Headers
@@ -27,6 +28,9 @@ MAX_BATCH_SIZE = 1000
 # A batch publish body may hold this much by default (FASTQUEUE_MAX_BATCH_BYTES): 1,000 messages of 1 MiB
 # would be a gigabyte parsed in one process, so the batch as a whole is capped, never below one message.
 DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024
+# A consume answers at most this many bytes of messages by default (FASTQUEUE_MAX_RESPONSE_BYTES), always at
+# least one message: consume() in SQL stops leasing there (the setting fastqueue.max_response_bytes).
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 # The route template whose bodies get the batch allowance, matched on the raw path before routing.
 BATCH_PATH_PREFIX, BATCH_PATH_SUFFIX = "/topics/", "/messages/batch"
 

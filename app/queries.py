@@ -17,7 +17,12 @@ PUBLISH = (
     " delay_seconds => %(delay_seconds)s::integer, deduplication_id => %(deduplication_id)s,"
     " ordering_key => %(ordering_key)s)"
 )
-PUBLISH_BATCH = "select * from fastqueue.publish_batch(topic_id => %(topic_id)s, messages => %(messages)s)"
+# What a minimal publish and a batch publish answer: the ids of the stored copies and their queues, not
+# their data (the database never sends it).
+PUBLISH_IDS = PUBLISH.replace("select * from", "select id, queue_id from", 1)
+PUBLISH_BATCH = (
+    "select id, queue_id from fastqueue.publish_batch(topic_id => %(topic_id)s, messages => %(messages)s)"
+)
 
 _QUEUE_SETTINGS = (
     "topic_id => %(topic_id)s,"

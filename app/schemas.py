@@ -5,7 +5,8 @@ field-by-field 422 and /docs shows the limits; the SQL functions check every rul
 authority (rules that need the database, such as "the dead queue exists", live only there).
 
 Response models fix the wire format of the original fastqueue 1.7 (see the quickstart): timestamps are
-naive UTC ISO 8601 with microseconds, and a queue's settings that 1.7 did not have appear only when set.
+naive UTC ISO 8601 with microseconds. Every field a response model lists is always present (0, false or
+null when unset): 1.7's fields first, in its order, the fields it did not have after them.
 """
 
 from datetime import UTC, datetime
@@ -18,9 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    SerializerFunctionWrapHandler,
     WithJsonSchema,
-    model_serializer,
 )
 
 from app.limits import MAX_BATCH_SIZE
@@ -106,20 +105,16 @@ class Topic(BaseModel):
     id: str
     created_at: Timestamp
     deduplication_window_seconds: int = Field(
-        DEFAULT_DEDUPLICATION_WINDOW_SECONDS, description="Present only when not the default 300."
+        description="How long a deduplication_id is remembered (300 by default); 0: deduplication is off."
     )
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"id": "events", "created_at": "2022-10-05T19:21:30.651029"}]}
+        json_schema_extra={
+            "examples": [
+                {"id": "events", "created_at": "2022-10-05T19:21:30.651029", "deduplication_window_seconds": 300}
+            ]
+        }
     )
-
-    @model_serializer(mode="wrap")
-    def _omit_default_window(self, handler: SerializerFunctionWrapHandler):  # unannotated: /docs keeps the field
-        # fastqueue 1.7's clients see exactly its two keys unless the topic was given another window.
-        body = handler(self)
-        if body.get("deduplication_window_seconds") == DEFAULT_DEDUPLICATION_WINDOW_SECONDS:
-            body.pop("deduplication_window_seconds", None)
-        return body
 
 
 class TopicList(BaseModel):
@@ -198,7 +193,7 @@ class QueueUpdate(QueueSettings):
     )
 
 
-# Queue settings fastqueue 1.7 did not have: shown in responses only when set (not null, not false).
+# Queue settings fastqueue 1.7 did not have: in every answer, after 1.7's fields (null or false when unset).
 QUEUE_EXTENSION_FIELDS = (
     "delivery_delay_seconds",
     "retry_min_backoff_seconds",
@@ -216,13 +211,14 @@ class Queue(BaseModel):
     message_filters: dict[str, list[str]] | None
     dead_queue_id: str | None
     message_max_deliveries: int | None
-    delivery_delay_seconds: int | None = Field(None, description="Present only when set.")
-    retry_min_backoff_seconds: int | None = Field(None, description="Present only when set.")
-    retry_max_backoff_seconds: int | None = Field(None, description="Present only when set.")
-    enable_message_ordering: bool = Field(False, description="Present only when true.")
-    filter: str | None = Field(None, description="Present only when set.")
     created_at: Timestamp
     updated_at: Timestamp
+    # Beyond fastqueue 1.7: always present, after its fields.
+    delivery_delay_seconds: int | None
+    retry_min_backoff_seconds: int | None
+    retry_max_backoff_seconds: int | None
+    enable_message_ordering: bool
+    filter: str | None
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -231,56 +227,45 @@ class Queue(BaseModel):
                     **_QUEUE_EXAMPLE,
                     "created_at": "2022-10-05T19:27:17.456611",
                     "updated_at": "2022-10-05T19:27:17.456611",
+                    "delivery_delay_seconds": None,
+                    "retry_min_backoff_seconds": None,
+                    "retry_max_backoff_seconds": None,
+                    "enable_message_ordering": False,
+                    "filter": None,
                 }
             ]
         }
     )
-
-    @model_serializer(mode="wrap")
-    def _omit_unset_extensions(self, handler: SerializerFunctionWrapHandler):  # unannotated: /docs keeps the fields
-        # fastqueue 1.7's clients see exactly its nine keys; a setting it did not have shows once it is set.
-        body = handler(self)
-        for name in QUEUE_EXTENSION_FIELDS:
-            if body.get(name) is None or body.get(name) is False:  # not `not value`: a backoff of 0 is set
-                body.pop(name, None)
-        return body
 
 
 class QueueList(BaseModel):
     data: list[Queue]
 
 
-# Counts fastqueue 1.7 did not report: shown only when not 0, so its clients (and the quickstart) see
-# exactly its two keys on a quiet queue. A client reads a missing one as 0.
-QUEUE_STATS_EXTENSION_FIELDS = ("num_inflight_messages", "num_delayed_messages", "num_dead_letter_candidates")
-
-
 class QueueStats(BaseModel):
     num_undelivered_messages: int = Field(description="Messages a consumer could lease now.")
     oldest_unacked_message_age_seconds: int = Field(description="Age of the oldest of them; 0 when there are none.")
-    num_inflight_messages: int = Field(
-        0, description="Messages leased now (delivered, lease not over, not expired). Present only when not 0."
-    )
-    num_delayed_messages: int = Field(
-        0, description="Messages never delivered yet that become available later. Present only when not 0."
-    )
+    # Beyond fastqueue 1.7: always present, after its two counts.
+    num_inflight_messages: int = Field(description="Messages leased now (delivered, lease not over, not expired).")
+    num_delayed_messages: int = Field(description="Messages never delivered yet that become available later.")
     num_dead_letter_candidates: int = Field(
-        0,
         description="On a queue with a dead queue: unexpired messages already delivered message_max_deliveries"
-        " times, which cleanup() moves there once their last lease ends. Present only when not 0.",
+        " times, which cleanup() moves there once their last lease ends; 0 on a queue without one.",
     )
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"num_undelivered_messages": 1, "oldest_unacked_message_age_seconds": 165}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "num_undelivered_messages": 1,
+                    "oldest_unacked_message_age_seconds": 165,
+                    "num_inflight_messages": 0,
+                    "num_delayed_messages": 0,
+                    "num_dead_letter_candidates": 0,
+                }
+            ]
+        }
     )
-
-    @model_serializer(mode="wrap")
-    def _omit_zero_extensions(self, handler: SerializerFunctionWrapHandler):  # unannotated: /docs keeps the fields
-        body = handler(self)
-        for name in QUEUE_STATS_EXTENSION_FIELDS:
-            if body.get(name) == 0:
-                body.pop(name, None)
-        return body
 
 
 class Redrive(BaseModel):
@@ -351,7 +336,8 @@ class Message(BaseModel):
     scheduled_at: Timestamp
     created_at: Timestamp
     updated_at: Timestamp
-    ordering_key: str | None = Field(None, description="Present only when set.")
+    # Beyond fastqueue 1.7: always present, after its fields.
+    ordering_key: str | None = Field(description="The publish's ordering_key; null without one.")
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -366,22 +352,34 @@ class Message(BaseModel):
                     "scheduled_at": "2022-10-05T19:44:24.679562",
                     "created_at": "2022-10-05T19:36:06.501056",
                     "updated_at": "2022-10-05T19:43:54.679562",
+                    "ordering_key": None,
                 }
             ]
         }
     )
 
-    @model_serializer(mode="wrap")
-    def _omit_unset_ordering_key(self, handler: SerializerFunctionWrapHandler):  # unannotated: /docs keeps it
-        # fastqueue 1.7's clients see exactly its nine keys unless the message was published with a key.
-        body = handler(self)
-        if body.get("ordering_key") is None:
-            body.pop("ordering_key", None)
-        return body
-
 
 class MessageList(BaseModel):
     data: list[Message]
+
+
+class MessageId(BaseModel):
+    id: UUID = Field(description="The stored copy's id (what consume returns and ack takes).")
+    queue_id: str = Field(description="The queue that holds this copy.")
+
+
+class MessageIdList(BaseModel):
+    """The copies a publish stored, without their data: a batch publish's answer (message by message in
+    input order, each message's copies in queue id order), and a single publish's with
+    `Prefer: return=minimal`."""
+
+    data: list[MessageId]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"data": [{"id": "671cfac2-252c-4c22-9abc-28809a4f9fe8", "queue_id": "all-events"}]}]
+        }
+    )
 
 
 # Settling leased messages: lease control and batches

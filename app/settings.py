@@ -6,7 +6,12 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.auth import parse_auth_tokens
-from app.limits import DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_CEILING
+from app.limits import (
+    DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    MAX_MESSAGE_BYTES_CEILING,
+)
 
 # URL schemes users paste from SQLAlchemy-style configs (the quickstart uses the psycopg2 one).
 _URL_SCHEMES = ("postgresql+psycopg2://", "postgresql+psycopg://", "postgres://")
@@ -45,6 +50,8 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=1, le=MAX_MESSAGE_BYTES_CEILING)
     # The largest body of a batch publish, in bytes (never less than one message's body allows).
     max_batch_bytes: int = Field(DEFAULT_MAX_BATCH_BYTES, ge=1, le=MAX_MESSAGE_BYTES_CEILING)
+    # The most bytes of messages one consume (or peek) answers: consume() leases no more than fit, always one.
+    max_response_bytes: int = Field(DEFAULT_MAX_RESPONSE_BYTES, ge=1, le=2**62)
     # TOKEN:ROLE[,TOKEN:ROLE...]; unset: the API is open. Parsed (and refused if malformed) by app/auth.py.
     auth_tokens: SecretStr | None = None
 

@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.types import Receive
 
 from app import queries
-from app.db import Pool, fetch_all
+from app.db import Pool, fetch_messages
 from app.limits import MAX_PAGE_SIZE
 from app.listener import Listener, ListenerDep
 from app.responses import message_list
@@ -55,10 +55,12 @@ async def consume(
 ):
     """Lease up to `limit` available messages, oldest first. Each is hidden for the queue's
     ack_deadline_seconds: ack it when done, nack it to retry now, or it comes back after the deadline.
+    No more are leased than fit in an answer of FASTQUEUE_MAX_RESPONSE_BYTES (10 MiB by default), and
+    always at least one: the rest stay available for the next call.
     With `wait_seconds`, wait up to that long for messages when there are none yet (long polling)."""
     params = {"queue_id": queue_id, "max_messages": limit}
     if wait_seconds == 0:
-        return message_list(await fetch_all(pool, queries.CONSUME, params))
+        return message_list(await fetch_messages(pool, queries.CONSUME, params))
     return message_list(await _long_poll(request, pool, listener, params, wait_seconds))
 
 
@@ -72,7 +74,7 @@ async def _long_poll(
     with listener.waiter(params["queue_id"]) as waiter, _watch_disconnect(request.receive, waiter.wake) as gone:
         while True:
             waiter.clear()
-            messages = await fetch_all(pool, queries.CONSUME, params)
+            messages = await fetch_messages(pool, queries.CONSUME, params)
             remaining = deadline - loop.time()
             if messages or remaining <= 0 or listener.shutting_down:
                 return messages

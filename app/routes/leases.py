@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, status
 
 from app import queries
 from app.db import Pool, fetch_one
+from app.request_json import JSONBodyRoute
 from app.responses import json_response
 from app.schemas import (
     BODY_NOT_JSON,
@@ -25,7 +26,7 @@ from app.schemas import (
     NackedCount,
 )
 
-router = APIRouter(tags=["messages"])
+router = APIRouter(tags=["messages"], route_class=JSONBodyRoute)
 
 DeliveryAttempt = Annotated[
     int | None,

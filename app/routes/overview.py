@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app import queries
-from app.db import Pool, fetch_all
+from app.db import Pool, fetch_all, fetch_messages
 from app.limits import MAX_PAGE_SIZE
+from app.responses import message_list
 from app.schemas import ErrorDetail, MessageList, QueueOverviewList, TopicOverviewList
 
 router = APIRouter()
@@ -42,5 +43,5 @@ async def peek(
 ):
     """Show up to `limit` of the queue's messages without leasing them (nothing changes: no delivery
     is counted, nothing is hidden), in every state (available, in flight, delayed), in the order
-    consume reaches them (scheduled_at first)."""
-    return {"data": await fetch_all(pool, queries.PEEK, {"queue_id": queue_id, "max_messages": limit})}
+    consume reaches them (scheduled_at first); no more than fit in FASTQUEUE_MAX_RESPONSE_BYTES, always one."""
+    return message_list(await fetch_messages(pool, queries.PEEK, {"queue_id": queue_id, "max_messages": limit}))

@@ -5,6 +5,7 @@ from psycopg.types.json import Jsonb
 
 from app import queries
 from app.db import Pool, fetch_all, fetch_one
+from app.request_json import JSONBodyRoute
 from app.routes._params import Limit, Offset
 from app.schemas import (
     BODY_NOT_JSON,
@@ -18,7 +19,7 @@ from app.schemas import (
     Redrive,
 )
 
-router = APIRouter(prefix="/queues", tags=["queues"])
+router = APIRouter(prefix="/queues", tags=["queues"], route_class=JSONBodyRoute)
 
 NOT_FOUND = {404: {"model": ErrorDetail, "description": "Queue not found"}}
 INVALID = {422: {"model": ErrorDetail, "description": "A value breaks a rule; the detail says which"}}

@@ -4,10 +4,11 @@ from fastapi import APIRouter, status
 
 from app import queries
 from app.db import Pool, fetch_all, fetch_one
+from app.request_json import JSONBodyRoute
 from app.routes._params import Limit, Offset
 from app.schemas import BODY_NOT_JSON, ErrorDetail, Topic, TopicCreate, TopicList
 
-router = APIRouter(prefix="/topics", tags=["topics"])
+router = APIRouter(prefix="/topics", tags=["topics"], route_class=JSONBodyRoute)
 
 NOT_FOUND = {404: {"model": ErrorDetail, "description": "Topic not found"}}
 
@@ -22,8 +23,8 @@ NOT_FOUND = {404: {"model": ErrorDetail, "description": "Topic not found"}}
     },
 )
 async def create_topic(body: TopicCreate, pool: Pool):
-    """Create a topic: a name that publishers send messages to. deduplication_window_seconds (default 300)
-    appears in the answer only when it is not the default."""
+    """Create a topic: a name that publishers send messages to. deduplication_window_seconds is 300 unless
+    given."""
     params = {"id": body.id, "deduplication_window_seconds": body.deduplication_window_seconds}
     return await fetch_one(pool, queries.CREATE_TOPIC, params)
 

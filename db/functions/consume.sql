@@ -12,6 +12,7 @@ as $$
 declare
     v_queue fastqueue.queues := fastqueue._queue(consume.queue_id);
     v_max_messages integer;
+    v_max_bytes bigint := fastqueue._max_response_bytes();
     v_ids uuid[];
     v_row_ids tid[];
 begin
@@ -19,10 +20,19 @@ begin
     v_max_messages := fastqueue._require_between('max_messages', consume.max_messages, 1, 1000);
     -- Lease: the oldest available messages, skipping rows another consumer is leasing this very
     -- moment; each lease counts a delivery and hides the message until its ack deadline.
-    select array_agg(c.id order by c.scheduled_at), array_agg(c.ctid)
+    -- With fastqueue.max_response_bytes set (the gateway sets it), only the oldest of them whose
+    -- answer fits in it are leased, and always the first: the rows locked beyond it are left as
+    -- they are (their locks end with this transaction), never leased and then dropped.
+    select array_agg(s.id order by s.scheduled_at, s.id), array_agg(s.ctid)
       into v_ids, v_row_ids
       from (
-        select m.id, m.ctid, m.scheduled_at
+        select c.id, c.ctid, c.scheduled_at,
+               row_number() over w as n,
+               sum(case when v_max_bytes is null then 0
+                        else fastqueue._answer_bytes(v_queue.id, c.data, c.attributes, c.ordering_key) end) over w
+                 as answer_bytes
+          from (
+        select m.id, m.ctid, m.scheduled_at, m.data, m.attributes, m.ordering_key
           from fastqueue.messages m
          where m.queue_id = v_queue.id
            and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
@@ -43,7 +53,9 @@ begin
                        and (p.delivery_attempts < fastqueue._delivery_limit(v_queue) or p.scheduled_at > now())))
          order by m.scheduled_at
          limit v_max_messages
-           for update skip locked) c;
+           for update skip locked) c
+        window w as (order by c.scheduled_at, c.id rows between unbounded preceding and current row)) s
+     where s.n = 1 or v_max_bytes is null or s.answer_bytes <= v_max_bytes;
     if v_ids is null then
         return;
     end if;
@@ -65,7 +77,8 @@ $$;
 
 comment on function fastqueue.consume(text, integer) is
 'Leases up to max_messages (1..1000, default 10) available messages of a queue, oldest scheduled first, and returns them. Each lease adds 1 to delivery_attempts and hides the message for the queue''s ack_deadline_seconds: ack() it when done, nack() it to retry now, or it comes back by itself after the deadline. Concurrent consumers never get the same message within a lease (FOR UPDATE SKIP LOCKED). Never returns expired messages, nor, on a queue with a dead queue, messages already delivered message_max_deliveries times. On a queue with enable_message_ordering, messages that share an ordering_key are leased one at a time in publish order: the next only once the previous is acked (or expired, or dead-lettered); other keys and unkeyed messages are not held up.
-Errors: P0002 "Queue not found"; 22023 when max_messages is out of range.
+With the setting fastqueue.max_response_bytes (the gateway sets it from FASTQUEUE_MAX_RESPONSE_BYTES, 10 MiB by default; unset, no bound) it leases only the oldest messages whose answer fits in that many bytes (data and attributes as JSON text plus 256 bytes and the ids each), and always at least one: what does not fit stays available, undelivered.
+Errors: P0002 "Queue not found"; 22023 when max_messages is out of range, or fastqueue.max_response_bytes is not a whole number of bytes.
 Example: select id, data, delivery_attempts from fastqueue.consume(''all-events'', 10);';
 
 revoke execute on function fastqueue.consume(text, integer) from public;

@@ -7,23 +7,38 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_queue fastqueue.queues := fastqueue._queue(peek.queue_id);
+    v_max_bytes bigint := fastqueue._max_response_bytes();
 begin
     perform fastqueue._require_between('max_messages', peek.max_messages, 1, 1000);
     -- A look, not a lease: a plain read (no FOR UPDATE, so it neither waits for nor blocks a
     -- consumer), and STABLE, so it cannot write. Every stored message counts, whatever its state,
     -- in consume's order: by scheduled_at, then publish order (ordering_sequence) among messages due
     -- at the same moment, then id so that repeated peeks agree.
+    -- Bounded as consume is: with fastqueue.max_response_bytes set, the first messages whose answer
+    -- fits in it, and always the first.
     return query
-        select m.*
-          from fastqueue.messages m
-         where m.queue_id = v_queue.id
-         order by m.scheduled_at, m.ordering_sequence nulls last, m.id
-         limit peek.max_messages;
+        select (p.m).*
+          from (
+            select l.m,
+                   row_number() over w as n,
+                   sum(case when v_max_bytes is null then 0
+                            else fastqueue._answer_bytes(v_queue.id, (l.m).data, (l.m).attributes, (l.m).ordering_key) end)
+                     over w as answer_bytes
+              from (
+                select m, m.scheduled_at, m.ordering_sequence, m.id
+                  from fastqueue.messages m
+                 where m.queue_id = v_queue.id
+                 order by m.scheduled_at, m.ordering_sequence nulls last, m.id
+                 limit peek.max_messages) l
+            window w as (order by l.scheduled_at, l.ordering_sequence nulls last, l.id
+                         rows between unbounded preceding and current row)) p
+         where p.n = 1 or v_max_bytes is null or p.answer_bytes <= v_max_bytes
+         order by p.n;
 end;
 $$;
 
 comment on function fastqueue.peek(text, integer) is
-'Returns up to max_messages (1..1000, default 10) of a queue''s messages without leasing them: delivery_attempts, scheduled_at and every other column stay as they are, and no row is locked. Every state is shown: available, in flight (scheduled_at is when the lease ends), delayed, and expired or over-delivered ones cleanup() has not removed yet; ordered as consume would reach them, by scheduled_at (then publish order, then id).
+'Returns up to max_messages (1..1000, default 10) of a queue''s messages without leasing them: delivery_attempts, scheduled_at and every other column stay as they are, and no row is locked. Every state is shown: available, in flight (scheduled_at is when the lease ends), delayed, and expired or over-delivered ones cleanup() has not removed yet; ordered as consume would reach them, by scheduled_at (then publish order, then id). With the setting fastqueue.max_response_bytes (as consume) only the first messages whose answer fits in that many bytes, always at least one.
 Errors: P0002 "Queue not found"; 22023 when max_messages is out of range.
 Example: select id, delivery_attempts, scheduled_at, data from fastqueue.peek(''all-events'', 20);';
 

@@ -1,6 +1,7 @@
 """Bad input is a 4xx with a `detail` that says what is wrong, never a 500: FastAPI's field list for
 what the request schemas catch, the database's sentence for what only SQL can tell."""
 
+import json
 from collections.abc import Callable
 
 import httpx
@@ -128,3 +129,28 @@ def test_unknown_routes_and_methods(client: httpx.Client) -> None:
     assert client.get("/nothing-here").status_code == 404
     assert client.patch("/topics").status_code == 405
     assert client.put("/messages/671cfac2-252c-4c22-9abc-28809a4f9fe8/ack", content=b"ignored").status_code == 204
+
+
+# Every route that reads a JSON body (issue 13, item 5).
+JSON_BODY_ROUTES = (
+    ("POST", "/topics"),
+    ("POST", "/queues"),
+    ("PUT", "/queues/any/redrive"),
+    ("PUT", "/queues/any"),
+    ("POST", "/topics/any/messages"),
+    ("POST", "/topics/any/messages/batch"),
+    ("POST", "/messages/ack"),
+    ("POST", "/messages/nack"),
+    ("PUT", "/messages/671cfac2-252c-4c22-9abc-28809a4f9fe8/deadline"),
+)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/octet-stream", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize("body", [b"\xff\xfe{", b'{"id": "x\xff"}', b'{"ids": []}'])
+def test_a_body_sent_without_a_json_content_type_is_a_4xx(client: httpx.Client, content_type: str, body: bytes) -> None:
+    """Not UTF-8, or UTF-8, with a content type that is not JSON: a 422 saying to send JSON, on every route."""
+    for method, path in JSON_BODY_ROUTES:
+        response = client.request(method, path, content=body, headers={"content-type": content_type})
+        assert response.status_code == 422, (method, path, response.status_code, response.text)
+        detail = response.json()["detail"]
+        assert "application/json" in json.dumps(detail), (method, path, detail)

@@ -233,7 +233,7 @@ def test_batch_limits(client: httpx.Client) -> None:
         assert response.status_code == 422
 
 
-def test_stats_show_the_new_counts_only_when_not_zero(
+def test_stats_show_the_new_counts_even_when_zero(
     client: httpx.Client,
     db: psycopg.Connection,
     make_topic: Callable[..., str],
@@ -247,11 +247,16 @@ def test_stats_show_the_new_counts_only_when_not_zero(
     assert client.get(f"/queues/{queue['id']}/stats").json() == {
         "num_undelivered_messages": 3,
         "oldest_unacked_message_age_seconds": 0,
+        "num_inflight_messages": 0,
+        "num_delayed_messages": 0,
+        "num_dead_letter_candidates": 0,
     }
     assert client.get(f"/queues/{delayed['id']}/stats").json() == {
         "num_undelivered_messages": 0,
         "oldest_unacked_message_age_seconds": 0,
+        "num_inflight_messages": 0,
         "num_delayed_messages": 3,
+        "num_dead_letter_candidates": 0,
     }
     [leased] = consume(client, queue["id"], limit=1)
     stats = client.get(f"/queues/{queue['id']}/stats").json()
@@ -259,11 +264,12 @@ def test_stats_show_the_new_counts_only_when_not_zero(
         "num_undelivered_messages": 2,
         "oldest_unacked_message_age_seconds": stats["oldest_unacked_message_age_seconds"],
         "num_inflight_messages": 1,
+        "num_delayed_messages": 0,
         "num_dead_letter_candidates": 1,  # delivered message_max_deliveries (1) times
     }
     end_lease(db, leased["id"])
     stats = client.get(f"/queues/{queue['id']}/stats").json()
-    assert "num_inflight_messages" not in stats and stats["num_dead_letter_candidates"] == 1
+    assert stats["num_inflight_messages"] == 0 and stats["num_dead_letter_candidates"] == 1
 
 
 def test_released_messages_wake_long_polling_consumers(

@@ -23,6 +23,15 @@ def consume(client: httpx.Client, queue_id: str, limit: int | None = None) -> li
     return response.json()["data"]
 
 
+EMPTY_STATS = {
+    "num_undelivered_messages": 0,
+    "oldest_unacked_message_age_seconds": 0,
+    "num_inflight_messages": 0,
+    "num_delayed_messages": 0,
+    "num_dead_letter_candidates": 0,
+}
+
+
 def stats(client: httpx.Client, queue_id: str) -> dict:
     response = client.get(f"/queues/{queue_id}/stats")
     assert response.status_code == 200, response.text
@@ -211,7 +220,7 @@ def test_purge(client: httpx.Client, make_topic: Callable[..., str], make_queue:
     response = client.put(f"/queues/{queue['id']}/purge")
     assert response.status_code == 204
     assert response.content == b""
-    assert stats(client, queue["id"]) == {"num_undelivered_messages": 0, "oldest_unacked_message_age_seconds": 0}
+    assert stats(client, queue["id"]) == EMPTY_STATS
     assert consume(client, queue["id"]) == []
     assert stats(client, other["id"])["num_undelivered_messages"] == 3
     assert client.put(f"/queues/{queue['id']}/purge").status_code == 204
@@ -222,7 +231,7 @@ def test_stats_counts_what_a_consumer_could_lease(
 ) -> None:
     topic_id = make_topic()
     queue = make_queue(topic_id=topic_id)
-    assert stats(client, queue["id"]) == {"num_undelivered_messages": 0, "oldest_unacked_message_age_seconds": 0}
+    assert stats(client, queue["id"]) == EMPTY_STATS
     [first] = publish(client, topic_id, {"n": 1})
     publish(client, topic_id, {"n": 2})
     db.execute(

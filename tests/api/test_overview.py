@@ -127,7 +127,7 @@ def test_peek_shows_every_message_in_consume_order_and_leases_nothing(client, db
     assert [m["scheduled_at"] for m in messages] == sorted(m["scheduled_at"] for m in messages)
     assert set(messages[0]) == {
         "id", "queue_id", "data", "attributes", "delivery_attempts", "expired_at", "scheduled_at",
-        "created_at", "updated_at",
+        "created_at", "updated_at", "ordering_key",
     }  # fmt: skip
     assert len(client.get(f"/queues/{ids['work']}/peek", params={"limit": 2}).json()["data"]) == 2
     assert [m["id"] for m in client.get(f"/queues/{ids['work']}/peek").json()["data"]] == [m["id"] for m in messages]

@@ -31,10 +31,11 @@ def publish(client: httpx.Client, topic_id: str, **body) -> httpx.Response:
     return client.post(f"/topics/{topic_id}/messages", json=body)
 
 
-def test_topic_window_is_shown_only_when_not_the_default(client: httpx.Client, uid: Callable[[str], str]) -> None:
+def test_topic_window_is_always_shown(client: httpx.Client, uid: Callable[[str], str]) -> None:
     plain = client.post("/topics", json={"id": uid("plain")})
     assert plain.status_code == 201
-    assert set(plain.json()) == {"id", "created_at"}
+    assert list(plain.json()) == ["id", "created_at", "deduplication_window_seconds"]
+    assert plain.json()["deduplication_window_seconds"] == 300
     custom = client.post("/topics", json={"id": uid("custom"), "deduplication_window_seconds": 3600})
     assert custom.status_code == 201
     assert custom.json()["deduplication_window_seconds"] == 3600
@@ -55,10 +56,14 @@ def test_batch_publish_in_input_order(client: httpx.Client, make_topic, make_que
     response = client.post(f"/topics/{topic_id}/messages/batch", json={"messages": messages})
     assert response.status_code == 201, response.text
     rows = response.json()["data"]
-    expected = sorted([(1, queue_a), (1, queue_b)]) + [(2, queue_b)] + sorted([(3, queue_a), (3, queue_b)])
-    assert [(row["data"]["n"], row["queue_id"]) for row in rows] == expected
-    assert [row.get("ordering_key") for row in rows] == [None, None, None, "k", "k"]
-    assert "ordering_key" not in rows[0]  # shown only when set
+    # Ids and queue ids only, message by message, each message's copies in queue id order.
+    assert [list(row) for row in rows] == [["id", "queue_id"]] * 5
+    assert [row["queue_id"] for row in rows] == sorted([queue_a, queue_b]) + [queue_b] + sorted([queue_a, queue_b])
+    stored = {m["id"]: m for q in (queue_a, queue_b) for m in client.get(f"/queues/{q}/peek").json()["data"]}
+    assert [(stored[row["id"]]["data"]["n"], stored[row["id"]]["queue_id"]) for row in rows] == [
+        (1, rows[0]["queue_id"]), (1, rows[1]["queue_id"]), (2, queue_b), (3, rows[3]["queue_id"]), (3, rows[4]["queue_id"])
+    ]
+    assert [stored[row["id"]]["ordering_key"] for row in rows] == [None, None, None, "k", "k"]
 
 
 def test_batch_is_all_or_nothing_and_names_the_index(client: httpx.Client, make_topic, make_queue) -> None:
@@ -112,7 +117,8 @@ def test_batch_of_1000_fits_the_body_guard(client: httpx.Client, make_topic, mak
     messages = [{"data": {"n": n, "payload": "x" * 1000}} for n in range(1000)]  # about 1 MB: over one message's body
     response = client.post(f"/topics/{topic_id}/messages/batch", json={"messages": messages})
     assert response.status_code == 201, response.text[:300]
-    assert [row["data"]["n"] for row in response.json()["data"]] == list(range(1000))
+    ids = [row["id"] for row in response.json()["data"]]
+    assert len(ids) == len(set(ids)) == 1000
 
 
 def test_per_message_delay(client: httpx.Client, make_topic, make_queue) -> None:
@@ -157,5 +163,5 @@ def test_unused_fields_keep_the_1_7_shapes(client: httpx.Client, make_topic, mak
     message = publish(client, topic_id, data={"n": 1}).json()["data"][0]
     assert list(message) == [
         "id", "queue_id", "data", "attributes", "delivery_attempts",
-        "expired_at", "scheduled_at", "created_at", "updated_at",
+        "expired_at", "scheduled_at", "created_at", "updated_at", "ordering_key",
     ]

@@ -1,7 +1,9 @@
 """The quickstart (shared/reference/fastqueue-quickstart.md), step by step, on a database of its own:
 the same requests, the same status codes, key sets, types and body lengths (content-length) as the
-responses printed there, given values of the same length."""
+responses printed there, given values of the same length; then, after the quickstart's keys, the fields
+fastqueue 1.7 did not have (always present: issue 13, item 15), and the body longer by exactly those."""
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +17,30 @@ from tests.conftest import drop_database
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TOPIC_KEYS = {"id", "created_at"}
+# What follows the quickstart's keys in each answer, with an unset value.
+TOPIC_ADDITIONS = {"deduplication_window_seconds": 300}
+QUEUE_ADDITIONS = {
+    "delivery_delay_seconds": None,
+    "retry_min_backoff_seconds": None,
+    "retry_max_backoff_seconds": None,
+    "enable_message_ordering": False,
+    "filter": None,
+}
+MESSAGE_ADDITIONS = {"ordering_key": None}
+STATS_ADDITIONS = {"num_inflight_messages": 0, "num_delayed_messages": 0, "num_dead_letter_candidates": 0}
+
+
+def added_length(additions: dict, times: int = 1) -> int:
+    """How many bytes the additions add to each object: ,"key":value ... in compact JSON."""
+    return times * sum(len("," + json.dumps({k: v}, separators=(",", ":"))[1:-1]) for k, v in additions.items())
+
+
+def split_additions(body: dict, additions: dict) -> dict:
+    """body without the additions, after checking they come last, in order, with their values."""
+    keys = list(body)
+    assert keys[len(keys) - len(additions) :] == list(additions), keys
+    assert {k: body[k] for k in additions} == additions
+    return {k: v for k, v in body.items() if k not in additions}
 QUEUE_KEYS = {
     "ack_deadline_seconds",
     "created_at",
@@ -76,6 +102,7 @@ def assert_no_content(response: httpx.Response) -> None:
 
 
 def assert_message(message: dict, delivery_attempts: int) -> None:
+    message = split_additions(message, MESSAGE_ADDITIONS)
     assert set(message) == MESSAGE_KEYS
     assert UUID.match(message["id"])
     assert message["queue_id"] == "all-events"
@@ -90,13 +117,13 @@ def assert_message(message: dict, delivery_attempts: int) -> None:
 def test_quickstart_walkthrough(quickstart_server: Server) -> None:
     with httpx.Client(base_url=quickstart_server.url, timeout=15) as http:
         # http POST :8000/topics id=events
-        topic = assert_json(http.post("/topics", json={"id": "events"}), 201, 57)
-        assert set(topic) == TOPIC_KEYS
+        topic = assert_json(http.post("/topics", json={"id": "events"}), 201, 57 + added_length(TOPIC_ADDITIONS))
+        assert set(split_additions(topic, TOPIC_ADDITIONS)) == TOPIC_KEYS
         assert topic["id"] == "events"
         assert_recent_utc(topic["created_at"])
 
         # http GET :8000/topics
-        assert assert_json(http.get("/topics"), 200, 68) == {"data": [topic]}
+        assert assert_json(http.get("/topics"), 200, 68 + added_length(TOPIC_ADDITIONS)) == {"data": [topic]}
 
         # http POST :8000/queues id=all-events topic_id=events ack_deadline_seconds=30 ...
         # (httpie's `key=value` sends every value as a JSON string)
@@ -111,8 +138,9 @@ def test_quickstart_walkthrough(quickstart_server: Server) -> None:
                 },
             ),
             201,
-            259,
+            259 + added_length(QUEUE_ADDITIONS),
         )
+        queue = split_additions(queue, QUEUE_ADDITIONS)
         assert set(queue) == QUEUE_KEYS
         assert queue == {
             "ack_deadline_seconds": 30,
@@ -134,7 +162,7 @@ def test_quickstart_walkthrough(quickstart_server: Server) -> None:
                 json={"data": {"event_name": "event1", "success": True}, "attributes": {"event_name": "event1"}},
             ),
             201,
-            355,
+            355 + added_length(MESSAGE_ADDITIONS),
         )
         assert set(published) == {"data"} and len(published["data"]) == 1
         message = published["data"][0]
@@ -146,11 +174,12 @@ def test_quickstart_walkthrough(quickstart_server: Server) -> None:
         stats = response.json()
         age = stats["oldest_unacked_message_age_seconds"]
         assert isinstance(age, int) and 0 <= age < 30
-        assert_json(response, 200, 71 - len("165") + len(str(age)))
+        assert_json(response, 200, 71 - len("165") + len(str(age)) + added_length(STATS_ADDITIONS))
+        stats = split_additions(stats, STATS_ADDITIONS)
         assert stats == {"num_undelivered_messages": 1, "oldest_unacked_message_age_seconds": age}
 
         # http GET :8000/queues/all-events/messages
-        consumed = assert_json(http.get("/queues/all-events/messages"), 200, 355)
+        consumed = assert_json(http.get("/queues/all-events/messages"), 200, 355 + added_length(MESSAGE_ADDITIONS))
         assert [m["id"] for m in consumed["data"]] == [message["id"]]
         leased = consumed["data"][0]
         assert_message(leased, delivery_attempts=1)
@@ -161,7 +190,7 @@ def test_quickstart_walkthrough(quickstart_server: Server) -> None:
         assert_no_content(http.put(f"/messages/{message['id']}/nack"))
 
         # http GET :8000/queues/all-events/messages: delivered again, at once
-        consumed = assert_json(http.get("/queues/all-events/messages"), 200, 355)
+        consumed = assert_json(http.get("/queues/all-events/messages"), 200, 355 + added_length(MESSAGE_ADDITIONS))
         assert [m["id"] for m in consumed["data"]] == [message["id"]]
         assert_message(consumed["data"][0], delivery_attempts=2)
 

@@ -1,6 +1,8 @@
-"""The hot routes write their JSON themselves (app/responses.py): it must stay byte for byte what the
-response models would write (schemas.Message, MessageList, AckedCount, NackedCount). And the gateway
-parses jsonb with its own function (app/db.py load_json), which must give what json.loads gives."""
+"""The message routes write their JSON themselves (app/responses.py), with data and attributes as the
+JSON text PostgreSQL wrote, compacted (app/db.py compact_json): for a message without fractional numbers
+that is byte for byte what the response models would write (schemas.Message, MessageList, AckedCount,
+NackedCount); numbers come out as PostgreSQL writes them. And the gateway parses the other jsonb values
+with its own function (app/db.py load_json), which must give what json.loads gives."""
 
 import json
 import math
@@ -14,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from app.db import load_json
+from app.db import compact_json, load_json
 from app.responses import message, message_list
 from app.schemas import AckedCount, Message, MessageList, NackedCount
 
@@ -54,10 +56,37 @@ rows = st.fixed_dictionaries(
 )
 
 
+def jsonb_text(value: object) -> bytes:
+    """A value as jsonb's text output writes it: ", " and ": " between items, non-ASCII as UTF-8."""
+    return json.dumps(value, separators=(", ", ": "), ensure_ascii=False).encode()
+
+
+# jsonb holds no fractional number the way Python writes it (jsonb: 0.00000015, Python: 1.5e-07): these
+# are the values whose text both agree on.
+whole_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10**40), max_value=10**40) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+whole_rows = rows.flatmap(
+    lambda row: st.dictionaries(st.text(max_size=8), whole_json_values, max_size=5).map(lambda data: {**row, "data": data})
+)
+
+
+def as_fetched(row: dict) -> dict:
+    """The row as app/db.py fetch_messages hands it over: data and attributes as compact JSON text."""
+    attributes = row["attributes"]
+    return {
+        **row,
+        "data": compact_json(jsonb_text(row["data"])),
+        "attributes": None if attributes is None else compact_json(jsonb_text(attributes)),
+    }
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(rows, max_size=4), st.sampled_from([200, 201]))
+@given(st.lists(whole_rows, max_size=4), st.sampled_from([200, 201]))
 def test_message_list_is_what_the_model_writes(messages: list[dict], status_code: int) -> None:
-    response = message_list(messages, status_code)
+    response = message_list([as_fetched(row) for row in messages], status_code)
     expected = MESSAGE_LIST.dump_json(MESSAGE_LIST.validate_python({"data": messages}))
     assert response.body == expected
     assert response.status_code == status_code
@@ -65,15 +94,25 @@ def test_message_list_is_what_the_model_writes(messages: list[dict], status_code
     assert response.headers["content-length"] == str(len(expected))
 
 
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_compact_json_removes_only_jsonb_spaces(value: object) -> None:
+    """Whatever the strings hold (", ", ": ", quotes, backslashes), compaction changes no value."""
+    compact = compact_json(jsonb_text(value))
+    assert compact == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def test_message_fields_follow_the_model() -> None:
     row = {name: None for name in Message.model_fields} | {
         "id": uuid.uuid4(),
-        "data": {},
+        "queue_id": "q",
+        "data": b"{}",
         "delivery_attempts": 0,
         "ordering_key": "k",
         **{name: datetime.now(UTC) for name in ("expired_at", "scheduled_at", "created_at", "updated_at")},
     }
-    assert list(message(row)) == list(Message.model_fields), "a field added to schemas.Message goes into app/responses.py"
+    written = json.loads(message(row))
+    assert list(written) == list(Message.model_fields), "a field added to schemas.Message goes into app/responses.py"
 
 
 def test_counts_are_what_the_models_write() -> None:

@@ -9,7 +9,7 @@ def test_create_and_get_topic(client: httpx.Client, uid: Callable[[str], str]) -
     topic_id = uid("orders")
     created = client.post("/topics", json={"id": topic_id})
     assert created.status_code == 201
-    assert set(created.json()) == {"id", "created_at"}
+    assert list(created.json()) == ["id", "created_at", "deduplication_window_seconds"]
 
     response = client.get(f"/topics/{topic_id}")
     assert response.status_code == 200

@@ -1,0 +1,52 @@
+"""No answer carries the database's own error text (issue 13, item 6, the gateway's half): an error
+app/errors.py does not map is a 500 with a generic sentence, and the database's text goes to the log."""
+
+import asyncio
+import json
+import logging
+
+import psycopg
+import pytest
+from starlette.requests import Request
+
+from app import errors
+
+
+def _request() -> Request:
+    return Request({"type": "http", "method": "POST", "path": "/queues", "headers": [], "query_string": b""})
+
+
+def _error_from(conn: psycopg.Connection, statement: str) -> psycopg.Error:
+    with pytest.raises(psycopg.Error) as raised:
+        conn.execute(statement)
+    return raised.value
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # A foreign key's name, as a concurrent delete once let through (queues_topic_id_fkey).
+        "do $$ begin raise foreign_key_violation using message = 'insert or update on table \"queues\""
+        " violates foreign key constraint \"queues_topic_id_fkey\"'; end $$",
+        "select 1 / 0",
+        "select * from fastqueue.no_such_table",
+        "do $$ begin raise exception 'internal detail: secret-7'; end $$",
+    ],
+)
+def test_an_unmapped_database_error_answers_a_generic_sentence(
+    conn: psycopg.Connection, statement: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    exc = _error_from(conn, statement)
+    text = exc.diag.message_primary
+    assert text
+    with caplog.at_level(logging.ERROR, logger="fastqueue.errors"):
+        response = asyncio.run(errors.database_error(_request(), exc))
+    assert response.status_code == 500
+    assert json.loads(response.body) == {"detail": errors.INTERNAL_ERROR}
+    assert text in caplog.text, "the database's text goes to the log"
+
+
+def test_mapped_errors_keep_their_sentence(conn: psycopg.Connection) -> None:
+    exc = _error_from(conn, "select * from fastqueue.get_queue('missing-queue')")
+    response = asyncio.run(errors.database_error(_request(), exc))
+    assert (response.status_code, json.loads(response.body)) == (404, {"detail": "Queue not found"})
