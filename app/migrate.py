@@ -66,50 +66,37 @@ $$;
 HAND_OVER_SQL = """
 do $$
 declare
-    v_object record;
+    v_statement text;
 begin
     if (select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'fastqueue') <> 'fastqueue_owner'::regrole then
         alter schema fastqueue owner to fastqueue_owner;
     end if;
-    for v_object in
-        select c.oid::regclass as name,
-               case c.relkind when 'v' then 'view' when 'm' then 'materialized view'
-                              when 'f' then 'foreign table' else 'table' end as kind
+    for v_statement in
+        select format('alter %s %s owner to fastqueue_owner',
+                      case c.relkind when 'v' then 'view' when 'm' then 'materialized view'
+                                     when 'f' then 'foreign table' when 'S' then 'sequence' else 'table' end,
+                      c.oid::regclass)
           from pg_catalog.pg_class c
          where c.relnamespace = 'fastqueue'::regnamespace
-           and c.relkind in ('r', 'p', 'v', 'm', 'f')
+           and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
            and c.relowner <> 'fastqueue_owner'::regrole
-    loop
-        execute format('alter %s %s owner to fastqueue_owner', v_object.kind, v_object.name);
-    end loop;
-    for v_object in
-        select c.oid::regclass as name
-          from pg_catalog.pg_class c
-         where c.relnamespace = 'fastqueue'::regnamespace
-           and c.relkind = 'S'
-           and c.relowner <> 'fastqueue_owner'::regrole
-    loop
-        execute format('alter sequence %s owner to fastqueue_owner', v_object.name);
-    end loop;
-    for v_object in
-        select t.oid::regtype as name, case t.typtype when 'd' then 'domain' else 'type' end as kind
+        union all
+        select format('alter %s %s owner to fastqueue_owner',
+                      case t.typtype when 'd' then 'domain' else 'type' end, t.oid::regtype)
           from pg_catalog.pg_type t
           left join pg_catalog.pg_class c on c.oid = t.typrelid
          where t.typnamespace = 'fastqueue'::regnamespace
            and t.typtype in ('c', 'd', 'e', 'r')
            and (t.typrelid = 0 or c.relkind = 'c')  -- a table's row type follows its table
            and t.typowner <> 'fastqueue_owner'::regrole
-    loop
-        execute format('alter %s %s owner to fastqueue_owner', v_object.kind, v_object.name);
-    end loop;
-    for v_object in
-        select p.oid::regprocedure as name
+        union all
+        select format('alter routine %s owner to fastqueue_owner', p.oid::regprocedure)
           from pg_catalog.pg_proc p
          where p.pronamespace = 'fastqueue'::regnamespace
            and p.prokind in ('f', 'p')
            and p.proowner <> 'fastqueue_owner'::regrole
     loop
-        execute format('alter routine %s owner to fastqueue_owner', v_object.name);
+        execute v_statement;
     end loop;
 end;
 $$;
