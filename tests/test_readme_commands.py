@@ -60,8 +60,11 @@ def test_readme_commands_run_as_written_in_order() -> None:
         )
         assert shell.returncode == 0, f"{shell.stdout}\n{shell.stderr}"
         lines = shell.stdout.splitlines()
-        assert lines.count("204") >= 2, f"the nack and ack did not both answer 204:\n{shell.stdout}"
+        assert lines.count("204") == 2, f"the nack and ack did not both answer 204:\n{shell.stdout}"
         assert '{"data":[]}' in lines, f"the queue was not empty after the ack:\n{shell.stdout}"
+        # The terminal's part (fastqueue publish, then consume --ack): its message printed and acked.
+        consumed = [line for line in lines if '"event_name": "event2"' in line or '"event_name":"event2"' in line]
+        assert len(consumed) >= 2, f"the CLI's publish and consume did not both print the message:\n{shell.stdout}"
 
         with httpx.Client(base_url=base_url, timeout=10) as api:
             stats = api.get("/queues/all-events/stats")
