@@ -102,23 +102,36 @@ def without_fastqueue_settings() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("FASTQUEUE_", "PG"))}
 
 
+# A normal user: the postgres user stands in for one (it exists wherever PostgreSQL is installed).
+NORMAL_USER = "postgres"
+
+
 @pytest.mark.slow
-def test_make_run_from_a_checkout_under_a_mode_700_home() -> None:
+@pytest.mark.parametrize("user", ["root", NORMAL_USER])
+def test_make_run_from_a_checkout_under_a_mode_700_home(user: str) -> None:
     """As a newcomer would: a clone under a home folder closed to others (root's /root is mode 700), with
-    its ports in .env and nothing else configured. A first run pointed at a folder the cluster's owner
-    cannot reach fails clearly and leaves nothing behind; then `make run` serves (loopback only), the CLI
-    finds its database, Ctrl-C stops it, and `make stop` says that nothing is running and where it looked."""
+    its ports in .env and nothing else configured, as root and as a normal user. As root, a first run
+    pointed at a folder the cluster's owner cannot reach fails clearly and leaves nothing behind; then
+    `make run` serves (loopback only), the CLI finds its database, Ctrl-C stops it, and `make stop` says
+    that nothing is running and where it looked."""
+    if os.getuid() != 0:
+        pytest.skip("needs root, to run the commands as root and as another user")
+    as_user = [] if user == "root" else ["runuser", "-u", user, "--"]
     home = Path(tempfile.mkdtemp(prefix="fastqueue-home-", dir="/tmp"))
     home.chmod(0o700)
     checkout = home / "fastqueue"
     copy_checkout(checkout)
     pgport, port = free_port(), free_port()
     (checkout / ".env").write_text(f"# ports of this checkout\nFASTQUEUE_PGPORT={pgport}\nFASTQUEUE_SERVER_PORT='{port}'\n")
+    if as_user:
+        shutil.chown(home, user, user)
+        for path in home.rglob("*"):
+            shutil.chown(path, user, user)
     env = without_fastqueue_settings()
     base_url = f"http://127.0.0.1:{port}"
     datadir = None
     try:
-        if os.getuid() == 0:
+        if user == "root":
             # The earlier failure: a data folder the postgres user cannot reach.
             blocked = home / "blocked" / "pgdata"
             failed = subprocess.run(
@@ -130,7 +143,7 @@ def test_make_run_from_a_checkout_under_a_mode_700_home() -> None:
             assert not blocked.exists(), "a failed run left its data folder behind"
 
         run = subprocess.Popen(
-            ["make", "run"], cwd=checkout, env=env, start_new_session=True,
+            [*as_user, "make", "run"], cwd=checkout, env=env, start_new_session=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         wait_healthy(base_url, run, seconds=600)
@@ -142,7 +155,7 @@ def test_make_run_from_a_checkout_under_a_mode_700_home() -> None:
         assert probe.returncode != 0, "make run installed selenium (a test tool)"
         # The CLI reads the same .env and finds make run's database with nothing else configured.
         stats = subprocess.run(
-            [checkout / ".venv" / "bin" / "fastqueue", "stats"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60
+            [*as_user, checkout / ".venv" / "bin" / "fastqueue", "stats"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60
         )
         assert stats.returncode == 0, stats.stderr
         assert stats.stdout.strip() == "no queues", stats.stdout
@@ -152,11 +165,13 @@ def test_make_run_from_a_checkout_under_a_mode_700_home() -> None:
         assert found, output
         datadir = Path(found.group(1))
         assert (datadir / "PG_VERSION").exists(), output
-        if os.getuid() == 0:
+        if user == "root":
             assert not datadir.is_relative_to(home), "the cluster's data is where its owner cannot reach"
+        else:
+            assert datadir == checkout / ".fastqueue" / "pgdata", "a normal user's cluster keeps its data in the checkout"
         assert not (datadir / "postmaster.pid").exists(), "PostgreSQL still running after Ctrl-C"
 
-        stop = subprocess.run(["make", "stop"], cwd=checkout, env=env, capture_output=True, text=True, timeout=120)
+        stop = subprocess.run([*as_user, "make", "stop"], cwd=checkout, env=env, capture_output=True, text=True, timeout=120)
         assert stop.returncode == 0, stop.stderr
         assert "nothing was running" in stop.stdout and str(datadir) in stop.stdout, stop.stdout
     finally:
