@@ -1,7 +1,8 @@
 create or replace function fastqueue.manual()
-returns table (name text, arguments text, returns text, you_may_call boolean, description text)
+returns table (name text, arguments text, returns text, description text)
 language sql
 stable
+security definer
 set search_path = pg_catalog, pg_temp
 as $$
     -- The catalog's own view of the schema: what \df+ shows, without the internal `_` helpers and the
@@ -9,7 +10,6 @@ as $$
     select p.proname::text,
            pg_get_function_arguments(p.oid),
            pg_get_function_result(p.oid),
-           has_function_privilege(p.oid, 'execute'),
            obj_description(p.oid, 'pg_proc')
       from pg_proc p
      where p.pronamespace = 'fastqueue'::regnamespace
@@ -18,7 +18,7 @@ as $$
 $$;
 
 comment on function fastqueue.manual() is
-'For fastqueue_admin (a psql user reading the manual). Returns one row per function of the SQL API (the internal _ helpers left out), ordered by name: its arguments with their defaults, what it returns, whether the current role may call it, and its manual (this COMMENT, for each). Read it in psql with \x on, or pick one: select description from fastqueue.manual() where name = ''consume'';
+'For fastqueue_admin (a psql user reading the manual). Returns one row per function of the SQL API (the internal _ helpers left out), ordered by name: its arguments with their defaults, what it returns, and its manual (this COMMENT, for each). Read it in psql with \x on, or pick one: select description from fastqueue.manual() where name = ''consume'';
 Example: select name, arguments, returns from fastqueue.manual();';
 
 revoke execute on function fastqueue.manual() from public;
