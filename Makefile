@@ -1,18 +1,18 @@
 # The README's two commands, and a few helpers. Everything real lives in scripts/.
 .PHONY: run test stop draft-migration bench
 
-run:  ## migrate and serve on :8000 (a project-local PostgreSQL when FASTQUEUE_DATABASE_URL is unset)
-	scripts/run.sh
+run:  ## install what running needs, migrate and serve on 127.0.0.1:8000 (a project-local PostgreSQL when FASTQUEUE_DATABASE_URL is unset)
+	@scripts/run.sh
 
 test:  ## every test: pytest and pgTAP against a throwaway PostgreSQL
 	scripts/test.sh $(ARGS)
 
-stop:  ## stop the project-local PostgreSQL if something left it running
-	scripts/pg-cluster.sh stop "$${FASTQUEUE_PGDATA:-.fastqueue/pgdata}"
+stop:  ## stop the project-local PostgreSQL if something left it running, and say what it did
+	@scripts/stop.sh
 
 draft-migration:  ## print the SQL that turns the migrated schema into db/schema.sql, for review
 	scripts/draft-migration.sh
 
 bench:  ## measure: SQL (pgbench), HTTP and endurance against the project-local PostgreSQL; writes BENCHMARKS.md
-	scripts/bootstrap.sh
+	scripts/bootstrap.sh test
 	.venv/bin/python -m bench $(ARGS)

@@ -52,7 +52,10 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
 }
 # Paths anyone may call, with or without a token (all of them fixed paths, so also their route templates).
 OPEN_ROUTES = frozenset(
-    {"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    {"/health", "/openapi.json"}
+    # /docs and /redoc with their assets (app/routes/docs.py): no data in them.
+    | {"/docs", "/docs/oauth2-redirect", "/redoc", "/docs/assets/{name}"}
+    | {"/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css", "/docs/assets/redoc.standalone.js", "/docs/assets/favicon.png"}
     # The web console's static files (app/routes/console.py): no data; the page asks for an admin token.
     | {"/console", "/console/", "/console/console.css", "/console/console.js"}
 )

@@ -1,4 +1,4 @@
-"""The `fastqueue` command: server, worker, db-migrate, stats."""
+"""The `fastqueue` command: server, worker, db-migrate, stats, and the queue commands of app/queue_commands.py."""
 
 import argparse
 import logging
@@ -71,6 +71,12 @@ def _stats(args: argparse.Namespace) -> int:
     return run(get_settings().conninfo, as_json=args.json)
 
 
+def _queue_command(args: argparse.Namespace) -> int:
+    from app import queue_commands
+
+    return queue_commands.run(get_settings().conninfo, args)
+
+
 def configuration_errors(exc: ValidationError) -> str:
     """One line per refused variable, named as the user wrote it. The settings hide the refused values
     (hide_input_in_errors): they may be tokens or passwords."""
@@ -83,7 +89,14 @@ def configuration_errors(exc: ValidationError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fastqueue", description="A pub/sub message queue in PostgreSQL.")
+    parser = argparse.ArgumentParser(
+        prog="fastqueue",
+        description="A pub/sub message queue in PostgreSQL.",
+        epilog="Every command talks to FASTQUEUE_DATABASE_URL (environment or .env); unset, to make run's local "
+        "PostgreSQL (127.0.0.1, FASTQUEUE_PGPORT or 54329, database fastqueue). Exit status: 0 done, 1 the "
+        "database refused the call or could not be reached, 2 a wrong command line or configuration. "
+        "`fastqueue COMMAND --help` tells more.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("server", help="serve the HTTP API (FASTQUEUE_SERVER_HOST/PORT/NUM_WORKERS)").set_defaults(
         run=_server
@@ -97,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     stats = commands.add_parser("stats", help="print every queue's message counts (fastqueue.queue_overview)")
     stats.add_argument("--json", action="store_true", help="print the full rows as a JSON array, for scripts")
     stats.set_defaults(run=_stats)
+    from app.queue_commands import add_commands
+
+    add_commands(commands, _queue_command)
     args = parser.parse_args(argv)
     try:
         get_settings()

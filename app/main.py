@@ -16,7 +16,7 @@ from app.db import create_pool
 from app.limits import BodySizeLimitMiddleware
 from app.listener import Listener
 from app.metrics import MetricsMiddleware
-from app.routes import console, consume, health, leases, overview, publish, queues, topics
+from app.routes import console, consume, docs, health, leases, overview, publish, queues, topics
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -72,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # Served by app/routes/docs.py with their assets from this server, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
         # With authentication on, every route's first dependency: 403 outside the token's role. Off, it
         # would do nothing, and a dependency costs every request its resolution: none then.
         dependencies=[Depends(authorize)] if tokens else [],
@@ -91,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     # Routes are matched in this order, one by one: the hot ones (publish, consume, ack/nack) first.
     # /docs groups operations by tag, and keeps each tag's operations in this order (as before).
-    for module in (publish, consume, leases, topics, queues, health, overview, console):
+    for module in (publish, consume, leases, topics, queues, health, overview, console, docs):
         app.include_router(module.router)
     return app
 

@@ -14,6 +14,9 @@ from app.limits import (
 )
 
 # URL schemes users paste from SQLAlchemy-style configs (the quickstart uses the psycopg2 one).
+# make run's project-local PostgreSQL (scripts/local-settings.sh has the same default).
+LOCAL_PGPORT = 54329
+
 _URL_SCHEMES = ("postgresql+psycopg2://", "postgresql+psycopg://", "postgres://")
 
 
@@ -31,7 +34,10 @@ class Settings(BaseSettings):
         env_prefix="FASTQUEUE_", env_file=".env", extra="ignore", hide_input_in_errors=True
     )
 
-    database_url: str = "postgresql://fastqueue:fastqueue@localhost:5432/fastqueue"
+    # Unset: the project-local PostgreSQL that `make run` starts (scripts/run.sh), on 127.0.0.1 and
+    # FASTQUEUE_PGPORT, so that the CLI finds it with nothing configured.
+    database_url: str | None = None
+    pgport: int = Field(LOCAL_PGPORT, ge=1, le=65535)
     database_pool_min_size: int = 1
     # As many as the concurrent requests a process is expected to serve (the bench's 16 clients): with
     # fewer, requests queue for a connection, which measured slower, not faster (README, Configuration).
@@ -41,7 +47,9 @@ class Settings(BaseSettings):
     database_lock_timeout_seconds: float = 5
     # And no single call runs longer than this (purging a huge queue is the likeliest to reach it).
     database_statement_timeout_seconds: float = 60
-    server_host: str = "0.0.0.0"
+    # Loopback: with FASTQUEUE_AUTH_TOKENS unset the API is open, and any web page the developer opens could
+    # reach a server that listens on every interface. The Docker image sets 0.0.0.0 inside its container.
+    server_host: str = "127.0.0.1"
     server_port: int = 8000
     server_num_workers: int = 1
     queue_cleanup_interval_seconds: float = 60
@@ -57,8 +65,8 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _accepted_scheme(cls, value: str) -> str:
-        if not (value.startswith("postgresql://") or value.startswith(_URL_SCHEMES)):
+    def _accepted_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("postgresql://") or value.startswith(_URL_SCHEMES)):
             raise ValueError(
                 "FASTQUEUE_DATABASE_URL must start with postgresql://"
                 " (postgresql+psycopg2:// and postgresql+psycopg:// are accepted too)"
@@ -81,6 +89,8 @@ class Settings(BaseSettings):
 
     @property
     def conninfo(self) -> str:
+        if self.database_url is None:
+            return f"postgresql://postgres@127.0.0.1:{self.pgport}/fastqueue"
         return to_conninfo(self.database_url)
 
 

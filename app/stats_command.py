@@ -1,7 +1,7 @@
 """`fastqueue stats`: every queue's counts in the terminal, like `rabbitmqctl list_queues`.
 
 One statement, `select * from fastqueue.queue_overview`, over a connection of its own
-(FASTQUEUE_DATABASE_URL). The table shows the counts an operator watches; `--json` prints the view's
+(FASTQUEUE_DATABASE_URL, or make run's local PostgreSQL when that is unset). The table shows the counts an operator watches; `--json` prints the view's
 full rows for scripts, in the HTTP API's wire format (GET /overview/queues: the same model renders
 both, timestamps naive UTC ISO 8601)."""
 
@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import psycopg
 from psycopg.rows import dict_row
 
+from app.queue_commands import where
 from app.schemas import QueueOverview
 
 QUERY = "select * from fastqueue.queue_overview order by id"
@@ -48,7 +49,7 @@ def fetch_rows(conninfo: str) -> list[dict[str, Any]]:
             return conn.execute(QUERY).fetchall()
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StatsError(f"cannot reach the database (FASTQUEUE_DATABASE_URL): {reason}") from exc
+        raise StatsError(f"cannot reach the database {where(conninfo)}: {reason}") from exc
     except psycopg.errors.UndefinedTable as exc:
         raise StatsError("fastqueue.queue_overview does not exist in this database: run `fastqueue db-migrate`") from exc
     except psycopg.errors.InsufficientPrivilege as exc:

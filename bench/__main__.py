@@ -1,7 +1,7 @@
 """`make bench` (python -m bench): fastqueue's benchmark. See README, Development > Benchmarks.
 
 Without --database-url it uses the project-local cluster the way `make run` does
-(scripts/pg-cluster.sh, FASTQUEUE_PGDATA / FASTQUEUE_PGPORT, default .fastqueue/pgdata on 54329,
+(scripts/pg-cluster.sh, FASTQUEUE_PGDATA / FASTQUEUE_PGPORT with make run's defaults, scripts/local-settings.sh,
 fsync and synchronous_commit on), starting it if it is not running and stopping it again at the end
 if it started it. In either case it (re)creates the database fastqueue_bench, migrates it, runs the
 parts and writes BENCHMARKS.md (and BENCHMARKS.json).
@@ -9,7 +9,6 @@ parts and writes BENCHMARKS.md (and BENCHMARKS.json).
 
 import argparse
 import datetime
-import os
 import shlex
 import socket
 import subprocess
@@ -86,8 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         admin_url = args.database_url
         cluster = "an existing server given with --database-url"
     else:
-        datadir = os.environ.get("FASTQUEUE_PGDATA", str(ROOT / ".fastqueue" / "pgdata"))
-        port = int(os.environ.get("FASTQUEUE_PGPORT", "54329"))
+        # The folder and port make run would use (environment, .env, then its defaults).
+        datadir, port_text = subprocess.run(
+            ["bash", "-c", 'source scripts/local-settings.sh && echo "$FASTQUEUE_PGDATA" && echo "$FASTQUEUE_PGPORT"'],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.splitlines()
+        port = int(port_text)
         was_running = _reachable(port)
         subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "start", datadir, str(port), "fastqueue"], check=True)
         if not was_running:

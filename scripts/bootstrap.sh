@@ -1,32 +1,80 @@
 #!/usr/bin/env bash
-# Installs what the README's two commands need and is not there yet: Debian's PostgreSQL 15 with
-# pg_cron and pgTAP (plus pg_prove), and the Python packages in .venv. Safe to run again: it only
-# installs what is missing, and reinstalls Python packages only when pyproject.toml changed.
+# Installs what is missing, and only that, for one of the README's commands:
+#
+#   scripts/bootstrap.sh run    what `make run` needs: Debian's PostgreSQL 15 with pg_cron, and fastqueue
+#                               with its runtime packages in .venv
+#   scripts/bootstrap.sh test   (the default) also what `make test` needs: pgTAP and pg_prove, Chromium and
+#                               its driver (the console's browser tests), and the test and schema-drift tools
+#
+# Each step says what it does and how long it took; a step that fails stops the bootstrap with its name
+# and its own output. Safe to run again: Debian packages are installed only when missing, and Python
+# packages only when pyproject.toml changed (or the test tools are asked for the first time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(python3-venv postgresql-15 postgresql-contrib postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl chromium chromium-driver)
+mode="${1:-test}"
+case "$mode" in
+    run)
+        debian_packages=(python3-venv postgresql-15 postgresql-contrib postgresql-15-cron)
+        python_target="."
+        ;;
+    test)
+        debian_packages=(python3-venv postgresql-15 postgresql-contrib postgresql-15-cron postgresql-15-pgtap
+                         libtap-parser-sourcehandler-pgtap-perl chromium chromium-driver)
+        python_target=".[test,migra]"
+        ;;
+    *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+esac
+
+# step NAME COMMAND...: runs COMMAND with its output kept aside, then prints NAME with the seconds it
+# took; on failure prints that output and stops.
+step() {
+    local name="$1" log started status
+    shift
+    log="$(mktemp /tmp/fastqueue-bootstrap.XXXXXX)"
+    started=$SECONDS
+    echo "bootstrap: $name ..."
+    if "$@" >"$log" 2>&1; then
+        echo "bootstrap: $name: done ($((SECONDS - started)) s)"
+        rm -f "$log"
+    else
+        status=$?
+        echo "bootstrap: $name: failed after $((SECONDS - started)) s (exit status $status); its output:" >&2
+        grep -v "^WARNING: Location 'file:" "$log" | tail -n 40 >&2 || true
+        echo "bootstrap: $name failed, see above (whole output in $log); fix it and run the command again" >&2
+        exit 1
+    fi
+}
+
+started=$SECONDS
 missing=()
 for package in "${debian_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-if [ ${#missing[@]} -gt 0 ]; then
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "bootstrap: Debian packages: all ${#debian_packages[@]} installed ($((SECONDS - started)) s)"
+else
     if [ "$(id -u)" -ne 0 ]; then
-        echo "fastqueue needs these Debian packages: ${missing[*]}" >&2
-        echo "install them with: sudo apt-get install ${missing[*]}" >&2
+        echo "bootstrap: fastqueue needs these Debian packages: ${missing[*]}" >&2
+        echo "bootstrap: install them with: sudo apt-get install ${missing[*]}" >&2
         exit 1
     fi
-    echo "bootstrap: installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    step "apt-get update" apt-get update -q
+    step "installing Debian packages ${missing[*]}" \
+        env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-stamp=".venv/.installed-$(sha256sum < pyproject.toml | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
-    echo "bootstrap: installing Python packages into .venv"
-    [ -x .venv/bin/python ] || python3 -m venv .venv
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[test,migra]"
+hash="$(sha256sum < pyproject.toml | cut -c1-16)"
+stamp=".venv/.installed-$mode-$hash"
+if [ -f "$stamp" ] || { [ "$mode" = run ] && [ -f ".venv/.installed-test-$hash" ]; }; then
+    echo "bootstrap: Python packages in .venv: up to date (0 s)"
+else
+    if [ ! -x .venv/bin/python ]; then
+        step "creating the virtualenv .venv" python3 -m venv .venv
+    fi
+    step "installing Python packages ($python_target) into .venv" \
+        .venv/bin/python -m pip install --disable-pip-version-check -e "$python_target"
     rm -f .venv/.installed-*
     touch "$stamp"
+    echo "bootstrap: Python packages in .venv: installed"
 fi

@@ -5,6 +5,7 @@
 #
 #   scripts/pg-cluster.sh start DATADIR PORT DBNAME [--throwaway]
 #   scripts/pg-cluster.sh stop DATADIR
+#   scripts/pg-cluster.sh status DATADIR     (exit status 0 while it runs)
 #
 # initdb and postgres refuse to run as root, so as root the cluster belongs to the `postgres` user.
 # Only 127.0.0.1 is listened on, with trust authentication: a development cluster, not a server.
@@ -18,34 +19,56 @@ as_owner() {
     if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
+# Makes the cluster in a fresh sibling folder and renames it to DATADIR once initdb succeeded, so a
+# failed attempt leaves nothing that would make the next one fail. An empty DATADIR (left by an older
+# failed attempt) is replaced; a non-empty one without a cluster is refused, not touched.
+init() {
+    local datadir="$1" dbname="$2" throwaway="$3" parent fresh
+    if [ -d "$datadir" ]; then
+        if [ -n "$(ls -A "$datadir")" ]; then
+            echo "pg-cluster: $datadir is not empty but holds no PostgreSQL cluster: move it away, or set FASTQUEUE_PGDATA to another folder" >&2
+            exit 1
+        fi
+        rmdir "$datadir"
+    fi
+    parent="$(dirname "$datadir")"
+    mkdir -p "$parent"
+    fresh="$(mktemp -d "$parent/.pgdata-new.XXXXXX")"
+    # shellcheck disable=SC2064  # expanded now: $fresh is local
+    trap "rm -rf '$fresh'" EXIT
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$fresh"
+    chmod 700 "$fresh"
+    if ! as_owner test -w "$fresh"; then
+        echo "pg-cluster: the postgres user cannot write $datadir (a parent folder is closed to it, as root's home /root is)." >&2
+        echo "pg-cluster: unset FASTQUEUE_PGDATA (make run then keeps the data under /var/lib/fastqueue), or set it to a folder the postgres user can reach" >&2
+        exit 1
+    fi
+    echo "pg-cluster: creating a PostgreSQL cluster in $datadir"
+    as_owner "$bindir/initdb" -D "$fresh" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    {
+        echo "# fastqueue: project-local cluster"
+        echo "listen_addresses = '127.0.0.1'"
+        echo "unix_socket_directories = ''"
+        echo "max_connections = 200"
+        echo "shared_preload_libraries = 'pg_cron,pg_stat_statements'"
+        echo "cron.database_name = '$dbname'"
+        echo "timezone = 'UTC'"
+        echo "log_min_messages = warning"
+        if [ "$throwaway" = "--throwaway" ]; then
+            # Tests rebuild this cluster every run: trading crash safety for speed is fine here.
+            echo "fsync = off"
+            echo "full_page_writes = off"
+        fi
+    } | as_owner tee -a "$fresh/postgresql.conf" >/dev/null
+    mv "$fresh" "$datadir"
+    trap - EXIT
+}
+
 start() {
     local datadir port="$2" dbname="$3" throwaway="${4:-}"
     datadir="$(realpath -m "$1")"
     if [ ! -f "$datadir/PG_VERSION" ]; then
-        mkdir -p "$datadir"
-        [ "$(id -u)" -eq 0 ] && chown postgres: "$datadir"
-        chmod 700 "$datadir"
-        if ! as_owner test -w "$datadir"; then
-            echo "pg-cluster: the postgres user cannot write $datadir (a parent folder is closed to it)." >&2
-            echo "pg-cluster: set FASTQUEUE_PGDATA to a folder it can reach, e.g. /var/lib/fastqueue/pgdata" >&2
-            exit 1
-        fi
-        as_owner "$bindir/initdb" -D "$datadir" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-        {
-            echo "# fastqueue: project-local cluster"
-            echo "listen_addresses = '127.0.0.1'"
-            echo "unix_socket_directories = ''"
-            echo "max_connections = 200"
-            echo "shared_preload_libraries = 'pg_cron,pg_stat_statements'"
-            echo "cron.database_name = '$dbname'"
-            echo "timezone = 'UTC'"
-            echo "log_min_messages = warning"
-            if [ "$throwaway" = "--throwaway" ]; then
-                # Tests rebuild this cluster every run: trading crash safety for speed is fine here.
-                echo "fsync = off"
-                echo "full_page_writes = off"
-            fi
-        } | as_owner tee -a "$datadir/postgresql.conf" >/dev/null
+        init "$datadir" "$dbname" "$throwaway"
     fi
     if as_owner "$bindir/pg_ctl" -D "$datadir" status >/dev/null 2>&1; then
         echo "pg-cluster: already running in $datadir"
@@ -68,8 +91,16 @@ stop() {
     fi
 }
 
+# Exit status 0 when a cluster is running in DATADIR.
+status() {
+    local datadir
+    datadir="$(realpath -m "$1")"
+    [ -f "$datadir/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$datadir" status >/dev/null 2>&1
+}
+
 case "${1:-}" in
     start) shift; start "$@" ;;
     stop) shift; stop "$@" ;;
-    *) echo "usage: $0 start DATADIR PORT DBNAME [--throwaway] | stop DATADIR" >&2; exit 2 ;;
+    status) shift; status "$@" ;;
+    *) echo "usage: $0 start DATADIR PORT DBNAME [--throwaway] | stop DATADIR | status DATADIR" >&2; exit 2 ;;
 esac

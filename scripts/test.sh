@@ -4,7 +4,7 @@
 # cluster, and exits non-zero if either failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+scripts/bootstrap.sh test
 
 bindir="${FASTQUEUE_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 workdir="$(mktemp -d /tmp/fastqueue-test.XXXXXX)"

@@ -14,6 +14,7 @@ const state = {
   history: new Map(), // queue id -> [{t, available, inflight, delayed, candidates}]
   view: null, // {update(), peekQueue?}
   loading: false,
+  loaded: false, // the first answer has landed
   paused: false,
   locked: false, // the token form is showing
 };
@@ -49,6 +50,11 @@ function queueLink(id) {
 
 function count(value) {
   return (value ?? 0).toLocaleString("en-US");
+}
+
+// "1 queue", "2 queues": the count and the noun in the right number.
+function counted(value, noun) {
+  return `${count(value)} ${noun}${value === 1 ? "" : "s"}`;
 }
 
 function age(seconds) {
@@ -113,7 +119,16 @@ async function api(method, path, body) {
   return json;
 }
 
-const q = (id) => `queues/${encodeURIComponent(id)}`;
+// One path segment for an id: every character that could end, split or steer it encoded. `.` and `..` stay
+// what they are even as %2E (the URL standard normalises them away, so "queues/../purge" would be "/purge"):
+// no such id gets a request at all.
+function segment(id) {
+  const text = String(id);
+  if (/^\.{1,2}$/.test(text)) throw new ApiError(0, `The id "${text}" cannot be used in a URL: the console sends no request for it.`);
+  return encodeURIComponent(text);
+}
+
+const q = (id) => `queues/${segment(id)}`;
 
 // ---- messages, token form --------------------------------------------------------------------------
 
@@ -194,6 +209,7 @@ async function refresh() {
     ]);
     state.queues = queues.data;
     state.topics = topics.data;
+    state.loaded = true;
     record(state.queues);
     showError("");
     setText(document.getElementById("updated"), `updated ${new Date().toLocaleTimeString("en-GB")}`);
@@ -279,7 +295,7 @@ function publishForm(defaultTopic) {
       return;
     }
     try {
-      const published = await api("POST", `topics/${encodeURIComponent(topic.value.trim())}/messages`, body);
+      const published = await api("POST", `topics/${segment(topic.value.trim())}/messages`, body);
       const queues = published.data.map((message) => message.queue_id);
       result.textContent = queues.length
         ? `Published: one copy in ${queues.join(", ")}.`
@@ -403,9 +419,16 @@ function overviewView(focusTopics) {
       for (const index of [2, 3, 4, 5, 6, 7]) row.cells[index].className = "num";
     });
     empty.hidden = shown.length > 0;
-    setText(empty, state.queues.length ? "No queue matches these filters." : "No queues yet.");
-    const total = state.queues.reduce((sum, queue) => sum + (queue.total_messages || 0), 0);
-    setText(summary, `${state.queues.length} queues, ${state.topics.length} topics, ${count(total)} messages`);
+    if (!state.loaded) {
+      // Before the first answer: nothing is known yet, not "no queues".
+      empty.hidden = false;
+      setText(empty, "Loading queues…");
+      setText(summary, "Loading…");
+    } else {
+      setText(empty, state.queues.length ? "No queue matches these filters." : "No queues yet.");
+      const total = state.queues.reduce((sum, queue) => sum + (queue.total_messages || 0), 0);
+      setText(summary, `${counted(state.queues.length, "queue")}, ${counted(state.topics.length, "topic")}, ${counted(total, "message")}`);
+    }
 
     syncTable(topics.tbody, state.topics.map((topic) => ({
       key: topic.id,
@@ -566,7 +589,7 @@ function queueView(id) {
   function update(peeked) {
     const queue = current();
     missing.hidden = Boolean(queue);
-    setText(missing, queue ? "" : `Queue ${id} not found (deleted?).`);
+    setText(missing, queue || !state.loaded ? "" : `Queue ${id} not found (deleted?).`);
     purge.disabled = redrive.disabled = !queue;
     if (!queue) return;
     for (const [key] of COUNTS) setText(countValues[key], count(queue[key]));

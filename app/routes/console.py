@@ -9,7 +9,7 @@ one level up) also work behind a reverse proxy that serves the gateway under a p
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, PlainTextResponse
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 PATHS = ("/console", "/console/", "/console/console.css", "/console/console.js")
@@ -31,21 +31,27 @@ def _file(name: str, media_type: str) -> FileResponse:
     return FileResponse(CONSOLE_DIR / name, media_type=media_type, headers=SECURITY_HEADERS)
 
 
-@router.get("/console")
-async def console_redirect() -> RedirectResponse:
-    return RedirectResponse("console/", status_code=307)
+# HEAD too (curl -I, link checkers): the same status and headers as GET, without the body.
+@router.api_route("/console", methods=["GET", "HEAD"])
+async def console_redirect() -> PlainTextResponse:
+    # A body for whoever reads the answer in a terminal (curl without -L): a browser follows the Location.
+    return PlainTextResponse(
+        "The fastqueue console is a web page at /console/: open it in a browser (curl -L follows this redirect).\n",
+        status_code=307,
+        headers={"Location": "console/", "Cache-Control": "no-cache"},
+    )
 
 
-@router.get("/console/")
+@router.api_route("/console/", methods=["GET", "HEAD"])
 async def console_page() -> FileResponse:
     return _file("index.html", "text/html; charset=utf-8")
 
 
-@router.get("/console/console.css")
+@router.api_route("/console/console.css", methods=["GET", "HEAD"])
 async def console_css() -> FileResponse:
     return _file("console.css", "text/css; charset=utf-8")
 
 
-@router.get("/console/console.js")
+@router.api_route("/console/console.js", methods=["GET", "HEAD"])
 async def console_js() -> FileResponse:
     return _file("console.js", "text/javascript; charset=utf-8")

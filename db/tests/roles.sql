@@ -2,7 +2,7 @@
 -- read queue_stats, fastqueue_admin may call every API function and read the overview views; none of
 -- them, nor PUBLIC, may touch a table or an internal helper. Each role is tried for real with SET LOCAL ROLE.
 begin;
-select plan(166);
+select plan(170);
 
 -- Fixtures, made by the owner.
 do $$
@@ -38,6 +38,7 @@ insert into api_calls values
     ('get_topic', $$ select fastqueue.get_topic('roles-events') $$, '{fastqueue_admin}'),
     ('list_queues', $$ select fastqueue.list_queues() $$, '{fastqueue_admin}'),
     ('list_topics', $$ select fastqueue.list_topics() $$, '{fastqueue_admin}'),
+    ('manual', $$ select fastqueue.manual() $$, '{fastqueue_admin}'),
     ('nack', $$ select fastqueue.nack('00000000-0000-4000-8000-000000000002') $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('peek', $$ select fastqueue.peek('roles-work', 1) $$, '{fastqueue_admin}'),
     ('nack_messages', $$ select fastqueue.nack_messages(array['00000000-0000-4000-8000-000000000002']::uuid[]) $$, '{fastqueue_consumer,fastqueue_admin}'),

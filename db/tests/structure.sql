@@ -23,6 +23,8 @@ select functions_are(
         'publish_batch',
         -- beyond DESIGN.md's table: look at a queue's messages without leasing them (the console)
         'peek',
+        -- beyond DESIGN.md's table: the API's own manual for psql users (its functions and their COMMENTs)
+        'manual',
         -- internal helpers
         '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filter_matches', '_filters_match', '_is_available',
         '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',

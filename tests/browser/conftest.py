@@ -42,8 +42,8 @@ def output_dir() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator["webdriver.Chrome"]:
+def chromium(*extra_flags: str) -> Iterator["webdriver.Chrome"]:
+    """Debian's headless Chromium through its chromedriver, with a profile of its own."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if not os.access(path, os.X_OK):
             pytest.fail(f"{path} is missing: scripts/bootstrap.sh installs Debian's chromium and chromium-driver")
@@ -63,6 +63,7 @@ def browser() -> Iterator["webdriver.Chrome"]:
         f"--user-data-dir={profile}",
         f"--window-size={WINDOW[0]},{WINDOW[1]}",
         "--lang=en-US",
+        *extra_flags,
     ):
         options.add_argument(flag)
     driver = None
@@ -76,6 +77,20 @@ def browser() -> Iterator["webdriver.Chrome"]:
         if driver is not None:
             driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator["webdriver.Chrome"]:
+    yield from chromium()
+
+
+# No network but this machine's loopback: every other host name fails to resolve, and no proxy is used.
+OFFLINE_FLAGS = ("--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--no-proxy-server")
+
+
+@pytest.fixture(scope="session")
+def offline_browser() -> Iterator["webdriver.Chrome"]:
+    yield from chromium(*OFFLINE_FLAGS)
 
 
 @pytest.fixture(scope="session")
