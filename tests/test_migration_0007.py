@@ -1,4 +1,4 @@
-"""Migration 0008 on a database that has data: topic and queue ids made only of dots are not changed
+"""Migration 0007 on a database that has data: topic and queue ids made only of dots are not changed
 behind the operator's back (the migration refuses, names them and says what to do, and db-migrate
 goes through once they are gone), and deduplication records made before it get the fingerprint of a
 copy that still exists, so another message under their id is refused after the upgrade too."""
@@ -9,7 +9,7 @@ import pytest
 from app.migrate import BOOKKEEPING_SQL, MigrationError, _checksum, _version_and_name, migrate
 from app.sql_files import migration_files
 
-BEFORE = "0008"
+BEFORE = "0007"
 
 
 def migrate_to_just_before(url: str, version: str) -> None:
@@ -40,7 +40,7 @@ def test_existing_ids_made_only_of_dots_stop_the_migration_until_they_are_gone(e
     with pytest.raises(MigrationError) as refused:
         migrate(empty_database_url, echo=lambda _: None)
     message = str(refused.value)
-    assert "0008" in message and "rolled back" in message
+    assert "0007" in message and "rolled back" in message
     assert "ids made only of dots" in message
     assert """topic "..\"""" in message and """queue ".\"""" in message and """queue "...\"""" in message
     assert "fine" not in message
