@@ -45,6 +45,9 @@ def targets(results: dict) -> list[dict]:
         add(f"SQL publish / raw INSERT TPS at {clients} clients", row and row["ratio"], 0.7, "x")
         row = sql.get(("consume_ack_1", clients))
         add(f"SQL consume+ack (1) / raw dequeue at {clients} clients", row and row["ratio"], 0.7, "x")
+        row = sql.get(("consume_ack_next_1", clients))
+        add(f"SQL consume acking the previous (1, ack_message_ids) / raw dequeue at {clients} clients",
+            row and row["ratio"], 0.8, "x", detail="issue 15: one call per cycle")
         row = sql.get(("consume_ack_100", clients))
         add(f"SQL consume+ack (100) / raw dequeue of 100 at {clients} clients", row and row["ratio"], 0.7, "x",
             detail="same target, batch form")

@@ -40,7 +40,7 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
 
     results = json.loads(output.with_suffix(".json").read_text())
     assert {r["case"] for r in results["sql"]["rows"]} >= {
-        "publish_one", "publish_fanout5", "publish_batch100", "consume_ack_1", "consume_ack_100",
+        "publish_one", "publish_fanout5", "publish_batch100", "consume_ack_1", "consume_ack_next_1", "consume_ack_100",
         "raw_insert", "raw_dequeue",
     }
     assert all(r["failed"] == 0 for r in results["sql"]["rows"])
