@@ -26,7 +26,8 @@ begin
         -- Ack first, in statements before the lease's: the lease's snapshot then sees the acked
         -- messages gone (none of them is leased again) and the next message of an ordering key
         -- that an ack freed. Only this queue's messages are acked; other ids are ignored.
-        perform fastqueue._delete_messages(consume.ack_message_ids, v_queue.id);
+        -- (v_ack_count becomes the number acked; nothing reads it.)
+        v_ack_count := fastqueue._delete_messages(consume.ack_message_ids, v_queue.id);
     end if;
     -- Lease: the oldest available messages, skipping rows another consumer is leasing this very
     -- moment; each lease counts a delivery and hides the message until its ack deadline.
