@@ -43,6 +43,7 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/topics/{topic_id}/messages"): PUBLISHER,
     ("POST", "/topics/{topic_id}/messages/batch"): PUBLISHER,
     ("GET", "/queues/{queue_id}/messages"): CONSUMER,
+    ("POST", "/queues/{queue_id}/messages/consume"): CONSUMER,
     ("PUT", "/messages/{message_id}/ack"): CONSUMER,
     ("PUT", "/messages/{message_id}/nack"): CONSUMER,
     ("PUT", "/messages/{message_id}/deadline"): CONSUMER,

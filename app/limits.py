@@ -22,6 +22,9 @@ MAX_MESSAGE_BYTES_CEILING = 2**28 - 1
 # What a request body may hold beyond the message: the JSON envelope, whitespace, escapes.
 ENVELOPE_BYTES = 64 * 1024
 MAX_PAGE_SIZE = 1000
+# The longest long poll a consume may ask for (wait_seconds 0..MAX_WAIT_SECONDS): the wait is the
+# gateway's alone, the SQL API has nothing to wait on.
+MAX_WAIT_SECONDS = 20
 # The most items one batch request may carry. A batch publish has its own body allowance (below):
 # MAX_BATCH_SIZE messages do not fit max_body_bytes().
 MAX_BATCH_SIZE = 1000

@@ -48,7 +48,10 @@ REDRIVE_QUEUE = (
     "select fastqueue.redrive_queue(id => %(id)s, destination_queue_id => %(destination_queue_id)s) as moved"
 )
 
-CONSUME = "select * from fastqueue.consume(queue_id => %(queue_id)s, max_messages => %(max_messages)s::integer)"
+CONSUME = (
+    "select * from fastqueue.consume(queue_id => %(queue_id)s, max_messages => %(max_messages)s::integer,"
+    " ack_message_ids => %(ack_message_ids)s::uuid[])"
+)
 # The long-polling listener's shared re-check (app/listener.py): which of these queues could be consumed now.
 WATCH_QUEUE = (
     "select fastqueue.watch_queue(queue_id => %(queue_id)s, watcher => %(watcher)s, seconds => %(seconds)s::integer)"

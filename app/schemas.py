@@ -22,7 +22,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from app.limits import MAX_BATCH_SIZE
+from app.limits import MAX_BATCH_SIZE, MAX_PAGE_SIZE, MAX_WAIT_SECONDS
 
 # Letters, digits, ".", "_" and "-", but not dots alone: HTTP clients drop "." and ".." path segments
 # (no lookahead: the pattern must read the same in pydantic's regex engine and in JSON Schema).
@@ -403,6 +403,32 @@ class MessageBatch(BaseModel):
     )
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"ids": ["671cfac2-252c-4c22-9abc-28809a4f9fe8"]}]})
+
+
+class ConsumeRequest(BaseModel):
+    """POST /queues/{queue_id}/messages/consume: ack the messages of the last lease and lease the next
+    ones, in one transaction (GET /queues/{queue_id}/messages's query parameters, plus ack_ids)."""
+
+    limit: Integer = Field(10, ge=1, le=MAX_PAGE_SIZE, description="Most messages to lease, 1 to 1000.")
+    wait_seconds: Integer = Field(
+        0,
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="Long polling, as on GET /queues/{queue_id}/messages: when no message is available, wait"
+        " up to this many seconds (0..20) for one. The acks are made and committed before any wait.",
+    )
+    ack_ids: list[UUID] = Field(
+        default_factory=list,
+        max_length=MAX_BATCH_SIZE,
+        description="0 to 1000 ids of this queue's messages to ack (delete) before leasing; ids of other"
+        " queues' messages and of messages that no longer exist are ignored.",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"limit": 10, "wait_seconds": 20, "ack_ids": ["671cfac2-252c-4c22-9abc-28809a4f9fe8"]}]
+        }
+    )
 
 
 class MessageNackBatch(MessageBatch):

@@ -245,7 +245,10 @@ async def _publish(base_url: str, concurrency: int, duration: float) -> dict:
     return {"latencies": latencies, "ids": ids, "errors": dict(errors), "elapsed": elapsed}
 
 
-async def _consume_ack(base_url: str, concurrency: int, duration: float) -> dict:
+async def _consume_ack(base_url: str, concurrency: int, duration: float, acks_in_consume: bool = False) -> dict:
+    """Consumers leasing 10 at a time. Two requests per cycle (GET the messages, POST /messages/ack), or,
+    with acks_in_consume, one: POST /queues/{id}/messages/consume carrying the previous batch's ids in
+    ack_ids (a 200 means they were acked), the last batch acked by POST /messages/ack at the end."""
     latencies: list[float] = []
     received = Counter()
     acked = 0
@@ -255,31 +258,48 @@ async def _consume_ack(base_url: str, concurrency: int, duration: float) -> dict
     connections = await _connect_all(base_url, concurrency)
     deadline = time.monotonic() + duration
 
+    async def ack(client: HttpConnection, batch: list[str]) -> None:
+        nonlocal acked, ack_mismatch
+        start = time.monotonic()
+        response = await client.post("/messages/ack", _dumps({"ids": batch}))
+        latencies.append(time.monotonic() - start)
+        if response.status_code != 200:
+            errors[response.status_code] += 1
+            return
+        count = response.json()["acked"]
+        acked += count
+        ack_mismatch += count != len(batch)
+
     async def consumer(client: HttpConnection) -> None:
-        nonlocal acked, ack_mismatch, ran_dry
-        for _ in range(MAX_REQUESTS_PER_CLIENT):
-            if time.monotonic() >= deadline:
-                return
-            start = time.monotonic()
-            response = await client.get("/queues/bench-http-consume/messages?limit=10")
-            latencies.append(time.monotonic() - start)
-            if response.status_code != 200:
-                errors[response.status_code] += 1
-                continue
-            batch = [m["id"] for m in response.json()["data"]]
-            if not batch:
-                ran_dry = True
-                return
-            received.update(batch)
-            start = time.monotonic()
-            response = await client.post("/messages/ack", _dumps({"ids": batch}))
-            latencies.append(time.monotonic() - start)
-            if response.status_code != 200:
-                errors[response.status_code] += 1
-                continue
-            count = response.json()["acked"]
-            acked += count
-            ack_mismatch += count != len(batch)
+        nonlocal acked, ran_dry
+        batch: list[str] = []
+        try:
+            for _ in range(MAX_REQUESTS_PER_CLIENT):
+                if time.monotonic() >= deadline:
+                    return
+                start = time.monotonic()
+                if acks_in_consume:
+                    response = await client.post(
+                        "/queues/bench-http-consume/messages/consume", _dumps({"limit": 10, "ack_ids": batch}))
+                else:
+                    response = await client.get("/queues/bench-http-consume/messages?limit=10")
+                latencies.append(time.monotonic() - start)
+                if response.status_code != 200:
+                    errors[response.status_code] += 1
+                    continue
+                if acks_in_consume:
+                    acked += len(batch)
+                batch = [m["id"] for m in response.json()["data"]]
+                if not batch:
+                    ran_dry = True
+                    return
+                received.update(batch)
+                if not acks_in_consume:
+                    await ack(client, batch)
+                    batch = []
+        finally:
+            if batch:
+                await ack(client, batch)
 
     try:
         started = time.monotonic()
@@ -409,6 +429,27 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                     "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
                     # every prefilled message is either received (and acked: deleted) or still in the queue
                     "lost": prefilled - unique - remaining, "duplicates": duplicates, "errors": result["errors"],
+                    "checked": unique, "ack_mismatch": result["ack_mismatch"], "ran_dry": result["ran_dry"],
+                })
+
+                # consume with acks (limit=10, each request acking the previous batch)
+                reset_tables(conn)
+                prefill(conn, "bench-http-consume", prefilled)
+                conn.execute("vacuum analyze fastqueue.messages")
+                with Server(target.url, workers) as server:
+                    echo(f"bench http: consume with acks, {clients} clients, {workers} worker(s), {duration:.0f} s"
+                         f" (queue prefilled with {prefilled:,})")
+                    result = asyncio.run(_consume_ack(server.base_url, clients, duration, acks_in_consume=True))
+                remaining = queue_depth(conn, "bench-http-consume")
+                unique = len(result["received"])
+                n = len(result["latencies"])
+                rows.append({
+                    "case": "consume-with-acks", "clients": clients, "workers": workers, "requests": n,
+                    "requests_per_second": n / result["elapsed"],
+                    "messages_per_second": result["acked"] / result["elapsed"],
+                    "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
+                    "lost": prefilled - unique - remaining,
+                    "duplicates": sum(c - 1 for c in result["received"].values()), "errors": result["errors"],
                     "checked": unique, "ack_mismatch": result["ack_mismatch"], "ran_dry": result["ran_dry"],
                 })
 

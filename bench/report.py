@@ -45,6 +45,9 @@ def targets(results: dict) -> list[dict]:
         add(f"SQL publish / raw INSERT TPS at {clients} clients", row and row["ratio"], 0.7, "x")
         row = sql.get(("consume_ack_1", clients))
         add(f"SQL consume+ack (1) / raw dequeue at {clients} clients", row and row["ratio"], 0.7, "x")
+        row = sql.get(("consume_ack_next_1", clients))
+        add(f"SQL consume acking the previous (1, ack_message_ids) / raw dequeue at {clients} clients",
+            row and row["ratio"], 0.8, "x", detail="issue 15: one call per cycle")
         row = sql.get(("consume_ack_100", clients))
         add(f"SQL consume+ack (100) / raw dequeue of 100 at {clients} clients", row and row["ratio"], 0.7, "x",
             detail="same target, batch form")
@@ -161,7 +164,9 @@ def render(results: dict) -> str:
                   " connection per concurrent client) against `fastqueue server` started by the bench on a free"
                   f" loopback port (FASTQUEUE_DATABASE_POOL_MAX_SIZE {pool} per worker). publish: POST"
                   " /topics/{id}/messages, one message, one queue. consume+ack: GET /queues/{id}/messages?limit=10"
-                  " then POST /messages/ack with the ids, from a prefilled queue. end-to-end: half the clients"
+                  " then POST /messages/ack with the ids, from a prefilled queue. consume-with-acks: the same with"
+                  " one request per cycle, POST /queues/{id}/messages/consume {limit: 10, ack_ids: the previous"
+                  " batch} (messages/s counts the ids acked by requests answered 200). end-to-end: half the clients"
                   " publish, half consume with wait_seconds=1 and batch-ack; delivery latency is publish request"
                   " sent to consume response received. lost / duplicates are checked on every id (checked ="
                   " ids tracked). requests/s counts every HTTP request (a consume+ack cycle is two).", ""]

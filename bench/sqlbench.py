@@ -20,6 +20,7 @@ class Case:
     baseline: str | None  # the raw case it is compared with
     kind: str  # publish | consume | raw_insert | raw_dequeue
     label: str
+    variables: tuple[tuple[str, str], ...] = ()  # pgbench -D NAME=VALUE, each client's starting values
 
 
 CASES = (
@@ -30,12 +31,15 @@ CASES = (
     Case("publish_batch100", "publish_batch100.sql", 100, "raw_insert100", "publish", "publish_batch of 100 to 1 queue"),
     Case("raw_dequeue", "raw_dequeue.sql", 1, None, "raw_dequeue", "raw DELETE … SKIP LOCKED dequeue, 1 row"),
     Case("consume_ack_1", "consume_ack_1.sql", 1, "raw_dequeue", "consume", "consume 1 + ack"),
+    Case("consume_ack_next_1", "consume_ack_next_1.sql", 1, "raw_dequeue", "consume",
+         "consume 1 acking the previous one (ack_message_ids), one call per cycle",
+         (("msg_id", "00000000-0000-0000-0000-000000000000"),)),
     Case("raw_dequeue100", "raw_dequeue100.sql", 100, None, "raw_dequeue", "raw DELETE … SKIP LOCKED dequeue, 100 rows"),
     Case("consume_ack_100", "consume_ack_100.sql", 100, "raw_dequeue100", "consume", "consume 100 + ack_messages"),
 )
 
 # First guesses of messages/s per case for sizing the prefill; later runs use what was measured.
-_FIRST_GUESS = {"consume_ack_1": 4_000, "consume_ack_100": 40_000, "raw_dequeue": 8_000, "raw_dequeue100": 60_000}
+_FIRST_GUESS = {"consume_ack_1": 4_000, "consume_ack_next_1": 6_000, "consume_ack_100": 40_000, "raw_dequeue": 8_000, "raw_dequeue100": 60_000}
 PREFILL_CAP = 3_000_000
 
 
@@ -141,7 +145,7 @@ def run(target: Target, clients_list: list[int], duration: float, echo=print) ->
                     conn.execute("vacuum analyze bench_raw.messages")
                 echo(f"bench sql: {case.name} at {clients} client(s), {duration:.0f} s"
                      + (f" (queue prefilled with {needed:,})" if needed else ""))
-                result = pgbench(target, case.script, clients, duration)
+                result = pgbench(target, case.script, clients, duration, dict(case.variables))
                 if case.kind == "consume":
                     moved = needed - queue_depth(conn, "bench-consume")
                 elif case.kind == "raw_dequeue":

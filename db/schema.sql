@@ -107,8 +107,26 @@ create index queues_dead_queue_id_idx on fastqueue.queues (dead_queue_id);
 -- Only messages with an ordering key take a number, so unkeyed publishing pays nothing for it.
 create sequence fastqueue.messages_ordering_sequence as bigint;
 
+-- Time-ordered message ids (the version 7 layout of RFC 9562): see migration 0009.
+create function fastqueue._new_message_id()
+returns uuid
+language sql
+volatile
+parallel safe
+as $$
+    -- gen_random_uuid()'s text from its 16th character is 3 random hex digits, "-", 4 digits (the
+    -- variant and 14 random bits), "-", 12 random digits: what follows the version nibble. uuid's
+    -- input takes a hyphen after any group of four digits.
+    select (lpad(to_hex(floor(date_part('epoch', clock_timestamp()) * 1000)::bigint), 12, '0')
+            || '7' || substr(gen_random_uuid()::text, 16))::uuid
+$$;
+comment on function fastqueue._new_message_id() is
+'Internal: a new message id, time-ordered: the first 48 bits are the Unix time in milliseconds (clock_timestamp()), then version 7 and 74 random bits (the version 7 layout of RFC 9562). The default of fastqueue.messages.id; also used by moves (_move_messages), which give a moved message a new id.';
+revoke execute on function fastqueue._new_message_id() from public;
+
+
 create table fastqueue.messages (
-    id uuid primary key default gen_random_uuid(),
+    id uuid primary key default fastqueue._new_message_id(),
     -- No foreign key and no CHECK constraints: they cost every publish and every lease more than
     -- the write itself. Only the API functions write here, and they check every rule first; a
     -- queue's messages are deleted with it by delete_queue().

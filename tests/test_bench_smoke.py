@@ -40,14 +40,14 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
 
     results = json.loads(output.with_suffix(".json").read_text())
     assert {r["case"] for r in results["sql"]["rows"]} >= {
-        "publish_one", "publish_fanout5", "publish_batch100", "consume_ack_1", "consume_ack_100",
+        "publish_one", "publish_fanout5", "publish_batch100", "consume_ack_1", "consume_ack_next_1", "consume_ack_100",
         "raw_insert", "raw_dequeue",
     }
     assert all(r["failed"] == 0 for r in results["sql"]["rows"])
     assert [r["depth"] for r in results["depth"]["rows"]] == [500, 2000]
     assert all(r["consume_ms"] for r in results["depth"]["rows"])
     http = results["http"]["rows"]
-    assert {r["case"] for r in http} == {"publish", "consume+ack", "end-to-end"}
+    assert {r["case"] for r in http} == {"publish", "consume+ack", "consume-with-acks", "end-to-end"}
     for row in http:
         assert row["checked"] > 0, row
         assert row["lost"] == 0 and row["duplicates"] == 0, row

@@ -2,7 +2,7 @@
 for queues someone watches (fastqueue.watch_queue).
 
 Publish, nack and redrive are covered with the long-polling tests (tests/api/test_long_polling.py);
-these are the less obvious ones: an ack that unblocks the next message of an ordering key, cleanup
+these are the less obvious ones: an ack (also one made by consume) that unblocks the next message of an ordering key, cleanup
 moving messages into a dead queue, and the watch itself."""
 
 import psycopg
@@ -39,6 +39,13 @@ def test_ack_of_a_keyed_message_wakes_its_queue(conn: psycopg.Connection, listen
 
     second = conn.execute("select id from fastqueue.consume('ordered', 10)").fetchone()
     assert conn.execute("select fastqueue.ack_messages(array[%s]::uuid[])", second).fetchone()[0] == 1
+    assert received(listener) == ["ordered"]
+
+    # consume's ack_message_ids sends the same wake-up (here the call finds nothing left to lease).
+    conn.execute("""select fastqueue.publish('orders', '{"n": 4}', ordering_key => 'k')""")
+    received(listener)
+    [third] = conn.execute("select id from fastqueue.consume('ordered', 10)").fetchall()
+    assert conn.execute("select count(*) from fastqueue.consume('ordered', 10, array[%s]::uuid[])", third).fetchone()[0] == 0
     assert received(listener) == ["ordered"]
 
 

@@ -1,17 +1,22 @@
-"""Consuming: GET /queues/{queue_id}/messages leases messages, optionally long polling.
+"""Consuming: GET /queues/{queue_id}/messages leases messages, optionally long polling, and
+POST /queues/{queue_id}/messages/consume does the same after acking the messages it names (ack_ids),
+in the same SQL call and transaction (consume's ack_message_ids).
 
 With wait_seconds (1..20) and nothing to lease, the request waits, holding no database connection,
 until the listener (app/listener.py) says the queue may have messages (a NOTIFY from publish, nack,
 redrive or lease release on a queue the gateway watches, or its once-a-second re-check for delays and
 leases that end), then
 consumes again; after wait_seconds it answers with an empty list. The wait is the gateway's alone:
-the SQL API has nothing to wait on, so wait_seconds is checked here (422 outside 0..20).
+the SQL API has nothing to wait on, so wait_seconds is checked here (422 outside 0..20). With acks,
+only the first SQL call carries them, and it commits them whatever happens next (the wait ends
+empty, the client leaves): the calls made when woken carry none.
 """
 
 import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from psycopg.rows import DictRow
@@ -20,20 +25,20 @@ from starlette.types import Receive
 
 from app import queries
 from app.db import Pool, fetch_messages
-from app.limits import MAX_PAGE_SIZE
+from app.limits import MAX_PAGE_SIZE, MAX_WAIT_SECONDS
 from app.listener import Listener, ListenerDep
+from app.request_json import JSONBodyRoute
 from app.responses import message_list
-from app.schemas import ErrorDetail, MessageList
+from app.schemas import BODY_NOT_JSON, ConsumeRequest, ErrorDetail, MessageList
 
-router = APIRouter(tags=["messages"])
-
-MAX_WAIT_SECONDS = 20
+router = APIRouter(tags=["messages"], route_class=JSONBodyRoute)
+NOT_FOUND = {404: {"model": ErrorDetail, "description": "Queue not found"}}
 
 
 @router.get(
     "/queues/{queue_id}/messages",
     response_model=MessageList,
-    responses={404: {"model": ErrorDetail, "description": "Queue not found"}},
+    responses=NOT_FOUND,
 )
 async def consume(
     request: Request,
@@ -58,10 +63,38 @@ async def consume(
     No more are leased than fit in an answer of FASTQUEUE_MAX_RESPONSE_BYTES (10 MiB by default), and
     always at least one: the rest stay available for the next call.
     With `wait_seconds`, wait up to that long for messages when there are none yet (long polling)."""
-    params = {"queue_id": queue_id, "max_messages": limit}
+    return message_list(await _consume(request, pool, listener, queue_id, limit, wait_seconds, []))
+
+
+@router.post(
+    "/queues/{queue_id}/messages/consume",
+    response_model=MessageList,
+    responses={**NOT_FOUND, **BODY_NOT_JSON},
+)
+async def consume_with_acks(request: Request, queue_id: str, body: ConsumeRequest, pool: Pool, listener: ListenerDep):
+    """Ack the messages named in `ack_ids` (those of this queue; other ids are ignored), then lease up to
+    `limit` available messages, as GET /queues/{queue_id}/messages does, in one transaction: one request
+    per cycle of lease, work, ack. A message acked here is never answered, and the next message of an
+    ordering key whose head was acked can come in the same answer. With `wait_seconds`, the acks are
+    committed before the wait, whatever happens next: the wait ends empty, or the client leaves."""
+    return message_list(
+        await _consume(request, pool, listener, queue_id, body.limit, body.wait_seconds, body.ack_ids)
+    )
+
+
+async def _consume(
+    request: Request,
+    pool: AsyncConnectionPool,
+    listener: Listener,
+    queue_id: str,
+    limit: int,
+    wait_seconds: int,
+    ack_ids: list[UUID],
+) -> list[DictRow]:
+    params = {"queue_id": queue_id, "max_messages": limit, "ack_message_ids": ack_ids or None}
     if wait_seconds == 0:
-        return message_list(await fetch_messages(pool, queries.CONSUME, params))
-    return message_list(await _long_poll(request, pool, listener, params, wait_seconds))
+        return await fetch_messages(pool, queries.CONSUME, params)
+    return await _long_poll(request, pool, listener, params, wait_seconds)
 
 
 async def _long_poll(
@@ -75,6 +108,8 @@ async def _long_poll(
         while True:
             waiter.clear()
             messages = await fetch_messages(pool, queries.CONSUME, params)
+            # The acks are committed with the first call: the calls after a wake-up lease only.
+            params = {**params, "ack_message_ids": None}
             remaining = deadline - loop.time()
             if messages or remaining <= 0 or listener.shutting_down:
                 return messages
@@ -93,9 +128,9 @@ async def _long_poll(
 
 @contextmanager
 def _watch_disconnect(receive: Receive, on_disconnect: Callable[[], None]) -> Iterator[Callable[[], bool]]:
-    """Watches the client's connection while the request waits (a GET's body has been read by then,
-    so the next ASGI message is http.disconnect) and calls on_disconnect when it goes. Yields a
-    function telling whether it has gone."""
+    """Watches the client's connection while the request waits (the request's body, if any, has been
+    read by then, so the next ASGI message is http.disconnect) and calls on_disconnect when it goes.
+    Yields a function telling whether it has gone."""
     gone = False
 
     async def watch() -> None:

@@ -19,7 +19,7 @@ begin
     -- at 0. created_at is kept: it is when the message was published.
     with moved as (
         update fastqueue.messages m
-           set id = gen_random_uuid(),
+           set id = fastqueue._new_message_id(),
                queue_id = d.id,
                delivery_attempts = 0,
                expired_at = now() + d.message_retention_seconds * interval '1 second',

@@ -5,35 +5,12 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_acked integer;
-    v_unblocked_queue_ids text[];
-    v_row_ids tid[];
+    v_count integer;
 begin
-    -- An assignment, not PERFORM: PERFORM runs a query. (v_acked is set again below.)
-    v_acked := fastqueue._require_between('the number of message_ids', cardinality(ack_messages.message_ids), 1, 1000);
-    -- Rows are locked in id order, so two overlapping batches wait for each other instead of
-    -- deadlocking. Then, in a statement of its own, they are deleted by physical address (a TID
-    -- scan: no second index descent per row; a locked row cannot move). Not in one statement: a
-    -- row another transaction updated while this one waited is locked in its new version, which
-    -- only a later statement's snapshot can see (READ COMMITTED).
-    select array_agg(l.ctid)
-      into v_row_ids
-      from (select m.ctid
-              from fastqueue.messages m
-             where m.id = any (ack_messages.message_ids)
-             order by m.id
-               for update) l;
-    with acked as (
-        delete from fastqueue.messages m
-         where m.ctid = any (v_row_ids)
-        returning m.queue_id, m.ordering_key
-    )
-    select count(*), array_agg(distinct a.queue_id) filter (where a.ordering_key is not null)
-      into v_acked, v_unblocked_queue_ids
-      from acked a;
-    -- Acking a message with an ordering key may let the next message of that key be leased now.
-    perform fastqueue._notify_available(q.queue_id) from unnest(v_unblocked_queue_ids) as q (queue_id);
-    return v_acked;
+    -- An assignment, not PERFORM: PERFORM runs a query.
+    v_count := fastqueue._require_between('the number of message_ids', cardinality(ack_messages.message_ids), 1, 1000);
+    -- Locked in id order, then deleted in a statement of their own (see _delete_messages).
+    return fastqueue._delete_messages(ack_messages.message_ids, null);
 end;
 $$;
 

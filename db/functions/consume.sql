@@ -1,4 +1,5 @@
-create or replace function fastqueue.consume(queue_id text, max_messages integer default 10)
+create or replace function fastqueue.consume(queue_id text, max_messages integer default 10,
+                                             ack_message_ids uuid[] default null)
 returns setof fastqueue.messages
 language plpgsql
 security definer
@@ -15,9 +16,19 @@ declare
     v_max_bytes bigint := fastqueue._max_response_bytes();
     v_ids uuid[];
     v_row_ids tid[];
+    v_ack_count integer := coalesce(cardinality(consume.ack_message_ids), 0);
 begin
-    -- An assignment, not PERFORM: PERFORM runs a query.
+    -- Assignments, not PERFORM: PERFORM runs a query. Every argument is checked before anything
+    -- is acked or leased.
     v_max_messages := fastqueue._require_between('max_messages', consume.max_messages, 1, 1000);
+    if v_ack_count > 0 then
+        v_ack_count := fastqueue._require_between('the number of ack_message_ids', v_ack_count, 1, 1000);
+        -- Ack first, in statements before the lease's: the lease's snapshot then sees the acked
+        -- messages gone (none of them is leased again) and the next message of an ordering key
+        -- that an ack freed. Only this queue's messages are acked; other ids are ignored.
+        -- (v_ack_count becomes the number acked; nothing reads it.)
+        v_ack_count := fastqueue._delete_messages(consume.ack_message_ids, v_queue.id);
+    end if;
     -- Lease: the oldest available messages, skipping rows another consumer is leasing this very
     -- moment; each lease counts a delivery and hides the message until its ack deadline.
     -- With fastqueue.max_response_bytes set (the gateway sets it), only the oldest of them whose
@@ -75,11 +86,13 @@ begin
 end;
 $$;
 
-comment on function fastqueue.consume(text, integer) is
+comment on function fastqueue.consume(text, integer, uuid[]) is
 'Leases up to max_messages (1..1000, default 10) available messages of a queue, oldest scheduled first, and returns them. Each lease adds 1 to delivery_attempts and hides the message for the queue''s ack_deadline_seconds: ack() it when done, nack() it to retry now, or it comes back by itself after the deadline. Concurrent consumers never get the same message within a lease (FOR UPDATE SKIP LOCKED). Never returns expired messages, nor, on a queue with a dead queue, messages already delivered message_max_deliveries times. On a queue with enable_message_ordering, messages that share an ordering_key are leased one at a time in publish order: the next only once the previous is acked (or expired, or dead-lettered); other keys and unkeyed messages are not held up.
+ack_message_ids (optional, up to 1000): first acks (deletes) those of these messages that belong to this queue, as ack_messages() would (ids of other queues and unknown ids are ignored, not errors; a message another transaction changes meanwhile is waited for and acked), then leases, in the same transaction: one call and one commit per cycle. An acked message is never returned, and the next message of an ordering key whose head was acked can be leased by this very call. Null or empty: nothing is acked.
 With the setting fastqueue.max_response_bytes (the gateway sets it from FASTQUEUE_MAX_RESPONSE_BYTES, 10 MiB by default; unset, no bound) it leases only the oldest messages whose answer fits in that many bytes (data and attributes as JSON text plus 256 bytes and the ids each), and always at least one: what does not fit stays available, undelivered.
-Errors: P0002 "Queue not found"; 22023 when max_messages is out of range, or fastqueue.max_response_bytes is not a whole number of bytes.
-Example: select id, data, delivery_attempts from fastqueue.consume(''all-events'', 10);';
+Errors: P0002 "Queue not found"; 22023 when max_messages is out of range, ack_message_ids holds more than 1000 ids, or fastqueue.max_response_bytes is not a whole number of bytes (then nothing is acked or leased).
+Examples: select id, data, delivery_attempts from fastqueue.consume(''all-events'', 10);
+select id, data from fastqueue.consume(''all-events'', 1, ack_message_ids => array[''671cfac2-252c-4c22-9abc-28809a4f9fe8'']::uuid[]);';
 
-revoke execute on function fastqueue.consume(text, integer) from public;
-grant execute on function fastqueue.consume(text, integer) to fastqueue_consumer, fastqueue_admin;
+revoke execute on function fastqueue.consume(text, integer, uuid[]) from public;
+grant execute on function fastqueue.consume(text, integer, uuid[]) to fastqueue_consumer, fastqueue_admin;

@@ -75,7 +75,7 @@ select results_eq(
 );
 
 select ok(
-    obj_description('fastqueue.consume(text, integer)'::regprocedure, 'pg_proc') like '%enable_message_ordering%ordering_key%',
+    obj_description('fastqueue.consume(text, integer, uuid[])'::regprocedure, 'pg_proc') like '%enable_message_ordering%ordering_key%',
     'consume''s comment documents ordered delivery.'
 );
 

@@ -30,7 +30,7 @@ select functions_are(
         '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',
         '_check_batch_message', '_batch_message_valid', '_max_message_bytes', '_max_response_bytes', '_bytes_setting', '_answer_bytes', '_message_valid', '_notify_topic',
         '_move_messages', '_notify_available', '_parse_filter', '_parse_filter_expression', '_queue', '_require_between', '_topic',
-        '_lock_topic', '_lock_queue'
+        '_lock_topic', '_lock_queue', '_delete_messages', '_new_message_id'
     ],
     'Schema fastqueue holds exactly the API functions and their internal helpers.'
 );
@@ -114,8 +114,8 @@ select is((select signature from api_signature where name = 'publish_batch'),
     'topic_id text, messages jsonb -> SETOF fastqueue.messages',
     'publish_batch(topic_id, messages) returns a set of messages.');
 select is((select signature from api_signature where name = 'consume'),
-    'queue_id text, max_messages integer DEFAULT 10 -> SETOF fastqueue.messages',
-    'consume(queue_id, max_messages = 10) returns a set of messages.');
+    'queue_id text, max_messages integer DEFAULT 10, ack_message_ids uuid[] DEFAULT NULL::uuid[] -> SETOF fastqueue.messages',
+    'consume(queue_id, max_messages = 10, ack_message_ids = null) returns a set of messages.');
 select is((select signature from api_signature where name = 'ack'),
     'message_id uuid, delivery_attempt integer DEFAULT NULL::integer -> boolean',
     'ack(message_id, delivery_attempt = null) returns a boolean.');

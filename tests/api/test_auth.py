@@ -123,6 +123,20 @@ def test_roles(api: httpx.Client, setup: tuple[str, str]) -> None:
     assert api.get("/topics", headers={"Authorization": f"bearer {ADMIN}"}).status_code == 200
 
 
+def test_consume_with_acks_is_a_consumer_route(api: httpx.Client, setup: tuple[str, str]) -> None:
+    topic_id, queue_id = setup
+    consume = f"/queues/{queue_id}/messages/consume"
+    assert api.post(f"/topics/{topic_id}/messages", json={"data": {"n": 1}}, headers=bearer(PUBLISHER)).status_code == 201
+    forbidden = api.post(consume, json={}, headers=bearer(PUBLISHER))
+    assert forbidden.status_code == 403
+    assert "consumer" in forbidden.json()["detail"]
+    [leased] = api.post(consume, json={}, headers=bearer(CONSUMER)).json()["data"]
+    acked = api.post(consume, json={"ack_ids": [leased["id"]]}, headers=bearer(CONSUMER))
+    assert acked.status_code == 200 and acked.json() == {"data": []}
+    assert api.get(f"/queues/{queue_id}/stats", headers=bearer(ADMIN)).json()["num_undelivered_messages"] == 0
+    assert api.post(consume, json={}, headers=bearer(ADMIN)).status_code == 200
+
+
 def test_open_and_admin_only_routes(api: httpx.Client) -> None:
     assert api.get("/health").json() == {"success": True}
     assert api.get("/health", headers=bearer(WRONG)).status_code == 200

@@ -25,6 +25,7 @@ API_PATHS = {
     "/queues/{queue_id}/purge",
     "/queues/{queue_id}/redrive",
     "/queues/{queue_id}/messages",
+    "/queues/{queue_id}/messages/consume",
     "/messages/{message_id}/ack",
     "/messages/{message_id}/nack",
     "/topics/{topic_id}/messages/batch",
@@ -74,6 +75,8 @@ def test_docs_and_openapi(client: httpx.Client) -> None:
     assert schemas["QueueCreate"]["examples"][0]["id"] == "all-events"
     assert schemas["MessagePublish"]["examples"]
     assert "404" in spec["paths"]["/queues/{queue_id}"]["get"]["responses"]
+    consume = schemas["ConsumeRequest"]["properties"]
+    assert (consume["limit"]["maximum"], consume["wait_seconds"]["maximum"], consume["ack_ids"]["maxItems"]) == (1000, 20, 1000)
 
 
 def test_metrics_count_requests_by_route_and_status(
