@@ -107,7 +107,7 @@ create index queues_dead_queue_id_idx on fastqueue.queues (dead_queue_id);
 -- Only messages with an ordering key take a number, so unkeyed publishing pays nothing for it.
 create sequence fastqueue.messages_ordering_sequence as bigint;
 
--- Time-ordered message ids (the version 7 layout of RFC 9562): see migration 0009.
+-- Time-ordered message ids (the version 7 layout of RFC 9562): see migration 0008.
 create function fastqueue._new_message_id()
 returns uuid
 language sql
