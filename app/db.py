@@ -101,9 +101,22 @@ def load_json(data: bytes) -> Any:
 _JSONB_SEPARATOR = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")|([,:]) ')
 
 
+def _keep_string_or_separator(match: re.Match[bytes]) -> bytes:
+    return match[1] or match[2]
+
+
 def compact_json(text: bytes) -> bytes:
-    """jsonb's text output without its spaces: {"a": [1, 2]} -> {"a":[1,2]}; nothing else changes."""
-    return _JSONB_SEPARATOR.sub(rb"\1\2", text)
+    """jsonb's text output without its spaces: {"a": [1, 2]} -> {"a":[1,2]}; nothing else changes.
+
+    Without an escaped quote in the text, every '"' opens or closes a string, so the pieces between
+    quotes alternate outside, inside, outside...: the outside ones lose their spaces (all separators
+    there), with str methods only. A text with an escaped quote goes through the regular expression.
+    A hot path: every message of every consume passes here."""
+    if b'\\"' in text:
+        return _JSONB_SEPARATOR.sub(_keep_string_or_separator, text)
+    pieces = text.split(b'"')
+    pieces[::2] = [piece.replace(b" ", b"") for piece in pieces[::2]]
+    return b'"'.join(pieces)
 
 
 class _CompactJsonLoader(Loader):
