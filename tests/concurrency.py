@@ -53,3 +53,30 @@ def wait_until_blocked_or_done(observer: psycopg.Connection, call: Call) -> bool
             return True
         time.sleep(0.02)
     raise AssertionError(f"backend {call.pid} neither finished nor waited for a lock within {WAIT_SECONDS} s")
+
+
+def race_behind_held_rows(database_url: str, first: str, second: str, messages: int = 50) -> tuple[Call, Call, int]:
+    """Leases `messages` messages of a new queue 'jobs', holds their rows in a transaction (a nack),
+    starts `first` and `second` (SQL taking the list of those ids as text, `%s::uuid[]`: `first` gets the
+    first 30 in order, `second` the last 30 in reverse, so they overlap on 10) and sees both wait for the
+    rows; then commits the holder and returns both finished calls and the number of messages left."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("select fastqueue.create_topic('events')")
+        conn.execute("select fastqueue.create_queue('jobs', 'events', 600, 600)")
+        conn.execute(
+            "select count(*) from generate_series(1, %s) n, lateral fastqueue.publish('events', jsonb_build_object('n', n))",
+            (messages,),
+        )
+        ids = [r[0] for r in conn.execute("select id::text from fastqueue.consume('jobs', %s)", (messages,)).fetchall()]
+    with psycopg.connect(database_url) as holder, psycopg.connect(database_url, autocommit=True) as observer:
+        holder.execute("select fastqueue.nack_messages(%s::uuid[], delay_seconds => 30)", (ids,))
+        forward = Call(database_url, lambda conn: conn.execute(first, (ids[:30],)).fetchone()[0])
+        backward = Call(database_url, lambda conn: conn.execute(second, (list(reversed(ids[-30:])),)).fetchone()[0])
+        assert wait_until_blocked_or_done(observer, forward)
+        assert wait_until_blocked_or_done(observer, backward)
+        holder.commit()
+        forward.join()
+        backward.join()
+        assert forward.error is None and backward.error is None, (forward.error, backward.error)
+        left = observer.execute("select count(*) from fastqueue.messages").fetchone()[0]
+    return forward, backward, left

@@ -5,7 +5,7 @@ it names (READ COMMITTED: the row it locks is the new version, which it must the
 import psycopg
 import pytest
 
-from tests.concurrency import Call, wait_until_blocked_or_done
+from tests.concurrency import Call, race_behind_held_rows, wait_until_blocked_or_done
 
 
 @pytest.fixture
@@ -57,25 +57,12 @@ def test_nack_messages_nacks_a_message_updated_while_it_waited(database_url: str
 
 
 def test_overlapping_batches_in_opposite_orders_do_not_deadlock(database_url: str) -> None:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("select fastqueue.create_topic('events')")
-        conn.execute("select fastqueue.create_queue('jobs', 'events', 600, 600)")
-        conn.execute("select count(*) from generate_series(1, 50) n, lateral fastqueue.publish('events', jsonb_build_object('n', n))")
-        ids = [r[0] for r in conn.execute("select id::text from fastqueue.consume('jobs', 50)").fetchall()]
-    with psycopg.connect(database_url) as holder, psycopg.connect(database_url, autocommit=True) as observer:
-        holder.execute("select fastqueue.nack_messages(%s::uuid[], delay_seconds => 30)", (ids,))
-        forward = Call(database_url, lambda conn: conn.execute(
-            "select fastqueue.ack_messages(%s::uuid[])", (ids[:30],)).fetchone()[0])
-        backward = Call(database_url, lambda conn: conn.execute(
-            "select fastqueue.nack_messages(%s::uuid[], delay_seconds => 0)", (list(reversed(ids[20:])),)).fetchone()[0])
-        assert wait_until_blocked_or_done(observer, forward)
-        assert wait_until_blocked_or_done(observer, backward)
-        holder.commit()
-        forward.join()
-        backward.join()
-        assert forward.error is None and backward.error is None, (forward.error, backward.error)
-        # Whichever went first, ack_messages deleted all 30 it named; nack_messages settled what was left.
-        assert forward.result == 30
-        assert backward.result in (20, 30)
-        left = observer.execute("select count(*) from fastqueue.messages").fetchone()[0]
-        assert left == 20
+    forward, backward, left = race_behind_held_rows(
+        database_url,
+        "select fastqueue.ack_messages(%s::uuid[])",
+        "select fastqueue.nack_messages(%s::uuid[], delay_seconds => 0)",
+    )
+    # Whichever went first, ack_messages deleted all 30 it named; nack_messages settled what was left.
+    assert forward.result == 30
+    assert backward.result in (20, 30)
+    assert left == 20

@@ -5,7 +5,7 @@ the new version, which a later statement must delete), and leases what is availa
 import psycopg
 import pytest
 
-from tests.concurrency import Call, wait_until_blocked_or_done
+from tests.concurrency import Call, race_behind_held_rows, wait_until_blocked_or_done
 
 CONCURRENT_CHANGES = {
     "set_deadline": "select fastqueue.set_deadline(%s::uuid, 60)",
@@ -41,24 +41,11 @@ def test_consume_acks_a_message_updated_while_it_waited(database_url: str, lease
 
 
 def test_consumes_acking_overlapping_ids_in_opposite_orders_do_not_deadlock(database_url: str) -> None:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("select fastqueue.create_topic('events')")
-        conn.execute("select fastqueue.create_queue('jobs', 'events', 600, 600)")
-        conn.execute("select count(*) from generate_series(1, 50) n, lateral fastqueue.publish('events', jsonb_build_object('n', n))")
-        ids = [r[0] for r in conn.execute("select id::text from fastqueue.consume('jobs', 50)").fetchall()]
-    with psycopg.connect(database_url) as holder, psycopg.connect(database_url, autocommit=True) as observer:
-        holder.execute("select fastqueue.nack_messages(%s::uuid[], delay_seconds => 30)", (ids,))
-        forward = Call(database_url, lambda conn: conn.execute(
-            "select count(*) from fastqueue.consume('jobs', 1, %s::uuid[])", (ids[:30],)).fetchone()[0])
-        backward = Call(database_url, lambda conn: conn.execute(
-            "select count(*) from fastqueue.consume('jobs', 1, %s::uuid[])", (list(reversed(ids[20:])),)).fetchone()[0])
-        assert wait_until_blocked_or_done(observer, forward)
-        assert wait_until_blocked_or_done(observer, backward)
-        holder.commit()
-        forward.join()
-        backward.join()
-        assert forward.error is None and backward.error is None, (forward.error, backward.error)
-        # Between them they acked every id either named; the nacks' 30 s delay leaves nothing to lease.
-        left = observer.execute("select count(*) from fastqueue.messages").fetchone()[0]
-        assert left == 0
-        assert (forward.result, backward.result) == (0, 0)
+    forward, backward, left = race_behind_held_rows(
+        database_url,
+        "select count(*) from fastqueue.consume('jobs', 1, %s::uuid[])",
+        "select count(*) from fastqueue.consume('jobs', 1, %s::uuid[])",
+    )
+    # Between them they acked every id either named; the nacks' 30 s delay leaves nothing to lease.
+    assert left == 0
+    assert (forward.result, backward.result) == (0, 0)
