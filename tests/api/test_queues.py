@@ -6,19 +6,10 @@ from datetime import datetime
 import httpx
 
 from app.schemas import QUEUE_EXTENSION_FIELDS
+from tests.api.test_stable_answers import QUICKSTART_QUEUE
 
 # Every answer: fastqueue 1.7's keys, then the settings it did not have (null or false when unset).
-QUEUE_KEYS = set(QUEUE_EXTENSION_FIELDS) | {
-    "id",
-    "topic_id",
-    "ack_deadline_seconds",
-    "message_retention_seconds",
-    "message_filters",
-    "dead_queue_id",
-    "message_max_deliveries",
-    "created_at",
-    "updated_at",
-}
+QUEUE_KEYS = set(QUICKSTART_QUEUE) | set(QUEUE_EXTENSION_FIELDS)
 
 
 def settings(**overrides) -> dict:
