@@ -116,6 +116,8 @@ drop function if exists fastqueue.publish_batch(text, jsonb);
 drop function if exists fastqueue._publish_one(fastqueue.topics, jsonb, jsonb, integer, text, text);
 drop function if exists fastqueue.consume(text, integer, uuid[]);
 drop function if exists fastqueue.peek(text, integer);
+-- The response-size bound now counts a message by its body's size_bytes (new parameters).
+drop function if exists fastqueue._answer_bytes(text, jsonb, jsonb, text);
 drop table fastqueue.messages;
 
 -- The API's view of a message: a delivery with its body's payload, exactly the columns and column
