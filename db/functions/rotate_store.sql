@@ -41,7 +41,7 @@ begin
             using errcode = '25000',
                   hint = 'Call it in a transaction of its own (autocommit): it reads the rows it carries with a snapshot taken after its lock.';
     end if;
-    v_summary := row(null, null, 0, 0, 0, 0, false)::fastqueue.rotation_summary;
+    v_summary := row(null, null, 0, 0, 0, 0, 0, false)::fastqueue.rotation_summary;
 
     -- A second attempt at the same time (pg_cron and a worker) gives way at once.
     if not pg_try_advisory_xact_lock(c_rotation_lock) then
@@ -194,6 +194,8 @@ begin
         v_summary.current_slot := v_old;
         v_summary.carried_deliveries := coalesce(cardinality(v_deliveries), 0);
         v_summary.carried_bodies := coalesce(cardinality(v_bodies), 0);
+        v_summary.carried_in_flight := (select count(*) from unnest(v_deliveries) s
+                                         where s.delivery_attempts > 0 and s.scheduled_at > now());
         v_state.rotations := v_state.rotations + 1;
         v_state.last_rotated_at := v_now;
         v_state.carried_deliveries := v_state.carried_deliveries + v_summary.carried_deliveries;
@@ -235,7 +237,7 @@ $$;
 
 comment on function fastqueue.rotate_store() is
 'One attempt to rotate the message store (docs/storage.md, Rotation): the slot that is not current (fastqueue.deliveries_k and message_bodies_k) is emptied with TRUNCATE, which frees its dead rows however old the oldest snapshot is, its live deliveries and their bodies are put back unchanged (ids, delivery_attempts, leases, delays, ordering), and it becomes the current slot. Expired deliveries and those of deleted queues are dropped instead. `fastqueue worker` calls it every second, and pg_cron through fastqueue.rotate_store_for(55) every minute; correctness never waits for it.
-Returns one row: outcome, current_slot (where publishes insert after the attempt), carried_deliveries, carried_bodies, dropped_expired, dropped_orphaned (deliveries of deleted queues) and waited_for_lock. The outcome is one of:
+Returns one row: outcome, current_slot (where publishes insert after the attempt), carried_deliveries, carried_bodies, carried_in_flight (carried deliveries leased or nacked with a delay: delivered and not available yet), dropped_expired, dropped_orphaned (deliveries of deleted queues) and waited_for_lock. The outcome is one of:
   rotated - done;
   idle - not worth it: fewer than fastqueue.rotation_min_changes (default 1000; 0: rotate at every attempt) row changes in the current slot since it became current, and no change in the old slot or a rotation within the last 60 s;
   backlog - the old slot holds more than 1000 live deliveries or 8 MiB of their bodies, or (when rotating for churn) more than a quarter of the current slot''s row changes: consumers drain it first;

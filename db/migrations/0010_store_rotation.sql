@@ -51,6 +51,7 @@ create type fastqueue.rotation_summary as (
     current_slot smallint,
     carried_deliveries integer,
     carried_bodies integer,
+    carried_in_flight integer,
     dropped_expired integer,
     dropped_orphaned integer,
     waited_for_lock boolean

@@ -6,7 +6,7 @@
 -- transaction: its own locks never stop it, and fastqueue.rotation_min_changes = 0 makes every
 -- attempt worth it (the store has only a few rows here).
 begin;
-select plan(33);
+select plan(34);
 
 set local fastqueue.rotation_min_changes = 0;
 
@@ -84,6 +84,8 @@ select is((select current_slot from second), (select min(slot) from deliveries_b
     'It makes the messages'' slot current again.');
 select is((select carried_deliveries from second), 11, 'It carried the 11 live deliveries.');
 select is((select carried_bodies from second), 8, 'and their 8 bodies (a fan-out''s copies share one).');
+select is((select carried_in_flight from second), 4,
+    'Four of them in flight: the leased, the nacked, the keyed and the over-delivered one.');
 select is((select (dropped_expired, dropped_orphaned)::text from second), '(1,1)',
     'It dropped the expired delivery and the one of the deleted queue.');
 select set_eq($$ select * from fastqueue.deliveries $$, $$ select * from survivors $$,

@@ -171,7 +171,7 @@ select is((select columns from result_type_columns where type_name = 'cleanup_su
     'expired_messages bigint, dead_lettered_messages bigint, expired_deduplications bigint',
     'cleanup_summary holds expired_messages, dead_lettered_messages and expired_deduplications.');
 select is((select columns from result_type_columns where type_name = 'rotation_summary'),
-    'outcome text, current_slot smallint, carried_deliveries integer, carried_bodies integer, dropped_expired integer, dropped_orphaned integer, waited_for_lock boolean',
+    'outcome text, current_slot smallint, carried_deliveries integer, carried_bodies integer, carried_in_flight integer, dropped_expired integer, dropped_orphaned integer, waited_for_lock boolean',
     'rotation_summary holds outcome, current_slot, what was carried and dropped, and whether the lock was waited for.');
 
 -- Views are code too (db/functions/, applied after the functions they call): the console's overviews.
