@@ -88,7 +88,7 @@ _PAYLOAD_SQL = json.dumps(PAYLOAD)
 _ATTRIBUTES_SQL = json.dumps(ATTRIBUTES)
 
 # Topics and queues of every case, created through the SQL API; the raw baseline table mirrors
-# fastqueue.messages' payload columns and its consume index, without its checks, FK and extra indexes.
+# a message's payload columns and its consume index, without its checks, FK and extra indexes.
 FIXTURES_SQL = f"""
 select fastqueue.create_topic('bench-one');
 select fastqueue.create_queue('bench-one-q', 'bench-one', {ACK_DEADLINE}, {RETENTION});
@@ -135,12 +135,18 @@ def prefill(conn: psycopg.Connection, queue_id: str, count: int) -> None:
     done = 0
     while done < count:
         chunk = min(200_000, count - done)
+        # A body and a delivery per message in the current slot (the store's tables, docs/storage.md).
         conn.execute(
-            "insert into fastqueue.messages (queue_id, data, attributes, expired_at, scheduled_at)"
-            " select %s, %s::jsonb, %s::jsonb, now() + interval '14 days',"
-            "        now() - interval '1 day' + (%s + g) * interval '1 microsecond'"
-            "   from generate_series(1, %s) g",
-            (queue_id, _PAYLOAD_SQL, _ATTRIBUTES_SQL, done, chunk),
+            "with body as ("
+            "  insert into fastqueue.message_bodies (slot, data, attributes, size_bytes, created_at)"
+            "  select s.last_value, %s::jsonb, %s::jsonb, octet_length(%s::jsonb::text) + octet_length(%s::jsonb::text), now()"
+            "    from fastqueue.store_slot s, generate_series(1, %s) g"
+            "  returning slot, id, created_at)"
+            " insert into fastqueue.deliveries (slot, body_id, queue_id, scheduled_at, expired_at, created_at, updated_at)"
+            " select b.slot, b.id, %s, now() - interval '1 day' + (%s + row_number() over (order by b.id)) * interval '1 microsecond',"
+            "        now() + interval '14 days', b.created_at, now()"
+            "   from body b",
+            (_PAYLOAD_SQL, _ATTRIBUTES_SQL, _PAYLOAD_SQL, _ATTRIBUTES_SQL, chunk, queue_id, done),
         )
         done += chunk
 
@@ -155,13 +161,13 @@ def prefill_raw(conn: psycopg.Connection, count: int) -> None:
 
 
 def queue_depth(conn: psycopg.Connection, queue_id: str) -> int:
-    return conn.execute("select count(*) from fastqueue.messages where queue_id = %s", (queue_id,)).fetchone()[0]
+    return conn.execute("select count(*) from fastqueue.deliveries where queue_id = %s", (queue_id,)).fetchone()[0]
 
 
 def reset_tables(conn: psycopg.Connection) -> None:
     """Empty tables, vacuumed and analyzed, so every case starts from the same state."""
-    conn.execute("truncate fastqueue.messages, fastqueue.deduplications, bench_raw.messages")
-    conn.execute("vacuum analyze fastqueue.messages")
+    conn.execute("truncate fastqueue.deliveries, fastqueue.message_bodies, fastqueue.deduplications, bench_raw.messages")
+    conn.execute("vacuum analyze fastqueue.deliveries, fastqueue.message_bodies")
     conn.execute("vacuum analyze bench_raw.messages")
 
 

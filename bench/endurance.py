@@ -13,17 +13,25 @@ PUBLISHERS = 2
 CONSUMERS = 2
 QUEUE = "bench-one-q"
 
+# The store's four children (docs/storage.md): deliveries and message_bodies, two slots each.
 _SAMPLE_SQL = """
-select s.n_tup_ins, s.n_tup_del, s.n_tup_upd, s.n_tup_hot_upd, s.n_dead_tup, s.n_live_tup,
-       s.autovacuum_count, s.autoanalyze_count,
-       pg_relation_size('fastqueue.messages') as heap_bytes,
-       pg_indexes_size('fastqueue.messages') as index_bytes,
-       pg_relation_size('fastqueue.messages_queue_id_scheduled_at_idx') as scheduled_idx_bytes,
-       pg_relation_size('fastqueue.messages_pkey') as pkey_bytes,
-       pg_total_relation_size('fastqueue.messages') as total_bytes,
-       (select count(*) from fastqueue.messages where queue_id = %s) as depth
-  from pg_stat_user_tables s
- where s.relid = 'fastqueue.messages'::regclass
+with child (relid) as (
+    values ('fastqueue.deliveries_0'::regclass), ('fastqueue.deliveries_1'::regclass),
+           ('fastqueue.message_bodies_0'::regclass), ('fastqueue.message_bodies_1'::regclass)
+)
+select sum(s.n_tup_ins)::bigint as n_tup_ins, sum(s.n_tup_del)::bigint as n_tup_del,
+       sum(s.n_tup_upd)::bigint as n_tup_upd, sum(s.n_tup_hot_upd)::bigint as n_tup_hot_upd,
+       sum(s.n_dead_tup)::bigint as n_dead_tup, sum(s.n_live_tup)::bigint as n_live_tup,
+       sum(s.autovacuum_count)::bigint as autovacuum_count, sum(s.autoanalyze_count)::bigint as autoanalyze_count,
+       sum(pg_relation_size(c.relid))::bigint as heap_bytes,
+       sum(pg_indexes_size(c.relid))::bigint as index_bytes,
+       (pg_relation_size('fastqueue.deliveries_0_queue_id_scheduled_at_idx')
+        + pg_relation_size('fastqueue.deliveries_1_queue_id_scheduled_at_idx')) as scheduled_idx_bytes,
+       (pg_relation_size('fastqueue.deliveries_0_id_idx') + pg_relation_size('fastqueue.deliveries_1_id_idx')) as pkey_bytes,
+       sum(pg_total_relation_size(c.relid))::bigint as total_bytes,
+       (select count(*) from fastqueue.deliveries where queue_id = %s) as depth
+  from child c
+  join pg_stat_user_tables s on s.relid = c.relid
 """
 
 

@@ -396,7 +396,7 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 with Server(target.url, workers) as server:
                     echo(f"bench http: publish, {clients} clients, {workers} worker(s), {duration:.0f} s")
                     result = asyncio.run(_publish(server.base_url, clients, duration))
-                stored = conn.execute("select count(*) from fastqueue.messages where id = any(%s::uuid[])",
+                stored = conn.execute("select count(*) from fastqueue.deliveries where id = any(%s::uuid[])",
                                       (result["ids"],)).fetchone()[0]
                 n = len(result["latencies"])
                 rows.append({
@@ -412,7 +412,7 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 reset_tables(conn)
                 prefilled = int(consume_guess * duration * 2) + 5_000
                 prefill(conn, "bench-http-consume", prefilled)
-                conn.execute("vacuum analyze fastqueue.messages")
+                conn.execute("vacuum analyze fastqueue.deliveries, fastqueue.message_bodies")
                 with Server(target.url, workers) as server:
                     echo(f"bench http: consume+ack, {clients} clients, {workers} worker(s), {duration:.0f} s"
                          f" (queue prefilled with {prefilled:,})")
@@ -435,7 +435,7 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 # consume with acks (limit=10, each request acking the previous batch)
                 reset_tables(conn)
                 prefill(conn, "bench-http-consume", prefilled)
-                conn.execute("vacuum analyze fastqueue.messages")
+                conn.execute("vacuum analyze fastqueue.deliveries, fastqueue.message_bodies")
                 with Server(target.url, workers) as server:
                     echo(f"bench http: consume with acks, {clients} clients, {workers} worker(s), {duration:.0f} s"
                          f" (queue prefilled with {prefilled:,})")

@@ -141,7 +141,7 @@ def run(target: Target, clients_list: list[int], duration: float, echo=print) ->
                         prefill(conn, "bench-consume", needed)
                     else:
                         prefill_raw(conn, needed)
-                    conn.execute("vacuum analyze fastqueue.messages")
+                    conn.execute("vacuum analyze fastqueue.deliveries, fastqueue.message_bodies")
                     conn.execute("vacuum analyze bench_raw.messages")
                 echo(f"bench sql: {case.name} at {clients} client(s), {duration:.0f} s"
                      + (f" (queue prefilled with {needed:,})" if needed else ""))
@@ -151,7 +151,7 @@ def run(target: Target, clients_list: list[int], duration: float, echo=print) ->
                 elif case.kind == "raw_dequeue":
                     moved = needed - conn.execute("select count(*) from bench_raw.messages").fetchone()[0]
                 elif case.kind == "publish":
-                    moved = conn.execute("select count(*) from fastqueue.messages").fetchone()[0]
+                    moved = conn.execute("select count(*) from fastqueue.deliveries").fetchone()[0]
                 else:
                     moved = conn.execute("select count(*) from bench_raw.messages").fetchone()[0]
                 seconds = max(1, round(duration))
@@ -185,7 +185,7 @@ def run_depth(target: Target, depths: list[int], duration: float, echo=print) ->
             reset_tables(conn)
             echo(f"bench sql: consume latency at depth {depth:,} ({duration:.0f} s)")
             prefill(conn, "bench-depth", depth)
-            conn.execute("vacuum analyze fastqueue.messages")
+            conn.execute("vacuum analyze fastqueue.deliveries, fastqueue.message_bodies")
             result = pgbench(target, "depth_consume10.sql", 1, duration, per_statement=True)
             # the script's first statement is the consume (pgbench -r truncates statement texts)
             consume_ms = result["statements"][0][0] if result["statements"] else None
