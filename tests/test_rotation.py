@@ -5,6 +5,7 @@ act on the carried rows; a held snapshot does not stop rotation. Bounded counts,
 waits, no timing assertions. fastqueue.rotation_min_changes = 0 on the rotating sessions makes
 every attempt worth it, so that the number of rotations does not depend on pg_stat's lag."""
 
+import itertools
 import random
 import threading
 import time
@@ -223,7 +224,7 @@ def test_no_message_is_lost_or_leased_twice_across_rotations_under_concurrent_co
     for message_id, leases in ledger.leases.items():
         attempts = [attempt for attempt, _, _ in leases]
         assert attempts == list(range(1, len(attempts) + 1)), (message_id, attempts)
-        for (attempt, _, lease_end), (_, next_start, _) in zip(leases, leases[1:], strict=False):
+        for (attempt, _, lease_end), (_, next_start, _) in itertools.pairwise(leases):
             # Leased again only after a nack of the previous delivery, or once its lease ended.
             assert (message_id, attempt) in ledger.nacked or next_start >= lease_end, (message_id, leases)
     with connect(database_url) as conn:
@@ -248,7 +249,9 @@ def test_a_rotation_that_cannot_get_its_lock_skips_changes_nothing_and_the_next_
         old = 1 - current_slot(conn)
         before = store_rows(conn)
         assert {row["slot"] for row in before} == {old}
-        skips_before = conn.execute("select skips from fastqueue.store_state").fetchone()["skips"]
+        state = conn.execute("select skips from fastqueue.store_state").fetchone()
+        assert state is not None
+        skips_before = state["skips"]
 
         with connect(database_url, autocommit=False) as holder, connect(database_url) as other:
             holder_pid = holder.info.backend_pid
