@@ -95,6 +95,7 @@ begin
                 or v_by_churn
                 or ((v_state.last_rotated_at is null or v_state.last_rotated_at < v_now - c_period) and v_changes_old > 0)) then
             v_summary.outcome := 'idle';
+            v_state.lock_holders := '{}';  -- seen again from scratch when it next matters
             exit attempt;
         end if;
 
@@ -116,6 +117,7 @@ begin
         if v_live > c_carry_deliveries or v_live_bytes > c_carry_bytes
            or (v_by_churn and v_live::bigint * c_churn_factor > v_changes_current) then
             v_summary.outcome := 'backlog';
+            v_state.lock_holders := '{}';
             exit attempt;
         end if;
 
