@@ -2,6 +2,7 @@
 store's rotation."""
 
 import os
+import time
 
 import psycopg
 import pytest
@@ -39,3 +40,29 @@ def test_rotation_is_scheduled_once_next_to_cleanup(cron_database_url: str) -> N
             "select schedule, command, database, active from cron.job where jobname = %s", (ROTATION_JOB_NAME,)
         ).fetchall()
     assert jobs == [("* * * * *", "call fastqueue.rotate_store_for(55)", CRON_DATABASE, True)]
+
+
+@pytest.mark.slow
+def test_pg_cron_runs_the_rotation_procedure(cron_database_url: str) -> None:
+    migrate(cron_database_url, echo=lambda _: None)
+    with psycopg.connect(cron_database_url, autocommit=True) as conn:
+        (job_id,) = conn.execute("select jobid from cron.job where jobname = %s", (ROTATION_JOB_NAME,)).fetchone()
+        migrated_at = conn.execute("select now()").fetchone()[0]
+        # pg_cron starts it at the next minute; it then tries once a second (bounded generously).
+        deadline = time.monotonic() + 150
+        seen = None
+        while seen is None and time.monotonic() < deadline:
+            seen = conn.execute(
+                "select r.status from cron.job_run_details r, fastqueue.store_state s"
+                " where r.jobid = %s and r.start_time > %s and r.status in ('running', 'succeeded')"
+                "   and s.last_attempt_at > r.start_time",
+                (job_id, migrated_at),
+            ).fetchone()
+            if seen is None:
+                failed = conn.execute(
+                    "select return_message from cron.job_run_details where jobid = %s and start_time > %s and status = 'failed'",
+                    (job_id, migrated_at),
+                ).fetchone()
+                assert failed is None, f"the rotation job failed: {failed[0]}"
+                time.sleep(1)
+    assert seen is not None, "pg_cron did not run rotate_store_for within 150 s"

@@ -405,3 +405,22 @@ def test_a_held_snapshot_does_not_stop_rotation(database_url: str, rotator: psyc
             row = held.execute("select count(*) as n from fastqueue.messages").fetchone()
             assert row == {"n": 0}
             held.rollback()
+
+
+# --- the pg_cron procedure ------------------------------------------------------------------------
+
+
+def test_rotate_store_for_tries_once_a_second_and_commits_each_attempt(
+    database_url: str, rotator: psycopg.Connection[dict[str, Any]]
+) -> None:
+    rotator.execute("call fastqueue.rotate_store_for(3)")
+    with connect(database_url) as conn:
+        state = conn.execute("select rotations, skips from fastqueue.store_state").fetchone()
+        assert state is not None
+        assert state["rotations"] >= 2, state  # committed one by one, seen from another session
+        assert state["rotations"] + state["skips"] <= 4, state
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="seconds must be 0 to 3600"):
+        rotator.execute("call fastqueue.rotate_store_for(3601)")
+    with connect(database_url, autocommit=False) as in_a_transaction:
+        with pytest.raises(psycopg.errors.InvalidTransactionTermination):
+            in_a_transaction.execute("call fastqueue.rotate_store_for(1)")
