@@ -137,16 +137,18 @@ def prefill(conn: psycopg.Connection, queue_id: str, count: int) -> None:
         chunk = min(200_000, count - done)
         # A body and a delivery per message in the current slot (the store's tables, docs/storage.md).
         conn.execute(
-            "with body as ("
-            "  insert into fastqueue.message_bodies (slot, data, attributes, size_bytes, created_at)"
-            "  select s.last_value, %s::jsonb, %s::jsonb, octet_length(%s::jsonb::text) + octet_length(%s::jsonb::text), now()"
-            "    from fastqueue.store_slot s, generate_series(1, %s) g"
-            "  returning slot, id, created_at)"
+            "with message as materialized ("
+            "  select g, fastqueue._new_message_id() as body_id, s.last_value as slot"
+            "    from fastqueue.store_slot s, generate_series(1, %s) g),"
+            " body as ("
+            "  insert into fastqueue.message_bodies (slot, id, data, attributes, size_bytes, created_at)"
+            "  select m.slot, m.body_id, %s::jsonb, %s::jsonb, octet_length(%s::jsonb::text) + octet_length(%s::jsonb::text), now()"
+            "    from message m)"
             " insert into fastqueue.deliveries (slot, body_id, queue_id, scheduled_at, expired_at, created_at, updated_at)"
-            " select b.slot, b.id, %s, now() - interval '1 day' + (%s + row_number() over (order by b.id)) * interval '1 microsecond',"
-            "        now() + interval '14 days', b.created_at, now()"
-            "   from body b",
-            (_PAYLOAD_SQL, _ATTRIBUTES_SQL, _PAYLOAD_SQL, _ATTRIBUTES_SQL, chunk, queue_id, done),
+            " select m.slot, m.body_id, %s, now() - interval '1 day' + (%s + m.g) * interval '1 microsecond',"
+            "        now() + interval '14 days', now(), now()"
+            "   from message m",
+            (chunk, _PAYLOAD_SQL, _ATTRIBUTES_SQL, _PAYLOAD_SQL, _ATTRIBUTES_SQL, queue_id, done),
         )
         done += chunk
 
