@@ -52,8 +52,9 @@ def fetch_rows(conninfo: str) -> tuple[list[dict[str, Any]], dict[str, Any] | No
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             application_name="fastqueue-stats",
         ) as conn:
-            rows = conn.execute(QUERY).fetchall()
-            return rows, conn.execute(STORE_QUERY).fetchone()
+            # The store's line first: the queue counts (ages in seconds) are read last, as late as before.
+            store = conn.execute(STORE_QUERY).fetchone()
+            return conn.execute(QUERY).fetchall(), store
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StatsError(f"cannot reach the database {where(conninfo)}: {reason}") from exc
