@@ -76,6 +76,12 @@ def targets(results: dict) -> list[dict]:
     for clients in sorted({c for (_, c) in sql}):
         add(f"SQL publish_batch of 100 / raw 100-row INSERT, messages/s at {clients} client{'s' if clients > 1 else ''}",
             ratio_of("publish_batch100", "raw_insert100", clients, "messages_per_second"), 0.8, "x", detail="issue 15")
+    at16 = [r for r in sql.values() if r["clients"] == 16 and r.get("lock_samples")]
+    worst = max(at16, key=lambda r: r["slow_locks_max"] or 0) if at16 else None
+    add("SQL cases at 16 clients: relation locks not on the fast path (pg_locks fastpath = false), most in one sample",
+        worst and worst["slow_locks_max"], 0, "", higher_is_better=False,
+        detail="docs/storage.md's lock-manager check; per case in SQL level"
+               + (f"; worst: {worst['case']}" if worst and worst["slow_locks_max"] else ""))
     for clients in (4, 16):
         add(f"SQL consume+ack (100) / raw dequeue of 100 at {clients} clients", ratio_of("consume_ack_100", "raw_dequeue100",
             clients, "messages_per_second"), 0.7, "x", detail="batch form")
@@ -152,7 +158,7 @@ def render(results: dict) -> str:
     lines += ["", "## Commands", "", "```", meta["command"], "```", ""]
     lines += [f"Options: per-case duration {meta['duration']} s, SQL clients {meta['clients']}, HTTP clients"
               f" {meta['http_clients']}, server workers {meta['workers']}, depths {meta['depths']}, endurance"
-              f" {meta['endurance_duration']} s sampled every {meta['sample_interval']} s. Parts run: {', '.join(meta['parts'])}.", ""]
+              f" {meta['endurance_duration']} s sampled every {meta['sample_interval']} s. Parts run: {', '.join(meta['parts'])}" + (f" (SQL cases: {', '.join(meta['cases'])})" if meta.get('cases') else "") + ".", ""]
     sql = results.get("sql")
     lines += ["## SQL level", ""]
     if sql:
@@ -176,8 +182,8 @@ def render(results: dict) -> str:
                   " publish-only case a rotation can only retire an empty slot or skip: it moves no bytes)."
                   " \"locks not fast-path\": every 0.2 s, the relation locks in pg_locks held by the case's"
                   " sessions with fastpath = false, max / mean per sample (the lock-manager contention check of"
-                  " docs/storage.md); \"most relation locks\": the most one session held in a sample (PostgreSQL"
-                  " 15 keeps at most 16 per session on the fast path).", ""]
+                  " docs/storage.md); \"most relations locked\": the most relations one session had locked in a"
+                  " sample (PostgreSQL 15 keeps the locks of at most 16 relations per session on the fast path).", ""]
         rows = []
         for r in sql["rows"]:
             note = "RAN DRY" if r["ran_dry"] else ""
@@ -192,14 +198,15 @@ def render(results: dict) -> str:
                          _f(r.get("bytes_per_message")) if r.get("bytes_per_message") else "", locks,
                          _f(r.get("relation_locks_per_backend_max")) if r.get("lock_samples") else "–", note.strip()])
         lines += _table(["case", "clients", "TPS", "messages/s", "avg latency ms", "vs", "server CPU µs/commit",
-                         "bytes/msg", "locks not fast-path, max / mean", "most relation locks", "notes"], rows)
+                         "bytes/msg", "locks not fast-path, max / mean", "most relations locked by one session", "notes"], rows)
         top = max(r["clients"] for r in sql["rows"]) if sql["rows"] else None
         checked = [r for r in sql["rows"] if r["clients"] == top and r.get("lock_samples")]
         if checked:
             worst = max(checked, key=lambda r: r["slow_locks_max"] or 0)
+            where = f" ({worst['case']})" if worst["slow_locks_max"] else ""
             lines += ["", f"Lock-manager check at {top} clients: relation locks not on the fast path, at most"
-                      f" {_f(worst['slow_locks_max'])} in one sample ({worst['case']}); most relation locks one"
-                      f" session held: {_f(max(r['relation_locks_per_backend_max'] or 0 for r in checked))}."]
+                      f" {_f(worst['slow_locks_max'])} in one sample{where}; most relations one"
+                      f" session had locked: {_f(max(r['relation_locks_per_backend_max'] or 0 for r in checked))}."]
     else:
         lines.append("Not run (`--only`).")
     lines += ["", "## Consume latency versus queue depth", ""]

@@ -69,7 +69,7 @@ def _backend_cpu_seconds(pids: list[int]) -> float | None:
 
 _LOCKS_SQL = """
 select count(*) filter (where not l.fastpath), count(*),
-       coalesce((select max(n) from (select count(*) as n from pg_locks p
+       coalesce((select max(n) from (select count(distinct p.relation) as n from pg_locks p
                                       where p.locktype = 'relation' and p.pid = any(%(pids)s) group by p.pid) per), 0)
   from pg_locks l
  where l.locktype = 'relation' and l.pid = any(%(pids)s)
@@ -85,7 +85,8 @@ def _watch_backends(target: Target, proc: subprocess.Popen, clients: int, durati
     - every 0.2 s, their relation locks in pg_locks: how many are not fast-path (fastpath = false: in
       the shared lock table, behind the lock manager's partition locks; PostgreSQL 15 keeps at most
       16 relation locks per backend on the fast path, and a strong lock on a relation, as rotation's
-      ACCESS EXCLUSIVE, moves its weak ones there), and the most one backend held."""
+      ACCESS EXCLUSIVE, moves its weak ones there), and the most relations one backend had locked
+      (pg_locks has a row per mode; a fast-path slot holds every weak mode of one relation)."""
     window_start, window_end = 0.2 * duration, 0.8 * duration
     started = time.monotonic()
     out: dict = {"lock_samples": 0, "slow_locks_max": None, "slow_locks_mean": None, "relation_locks_per_backend_max": None}
@@ -170,14 +171,17 @@ def pgbench(target: Target, script: str, clients: int, duration: float, variable
     }
 
 
-def run(target: Target, clients_list: list[int], duration: float, echo=print) -> dict:
+def run(target: Target, clients_list: list[int], duration: float, echo=print, cases: list[str] | None = None) -> dict:
+    unknown = set(cases or ()) - {case.name for case in CASES}
+    if unknown:
+        raise SystemExit(f"bench: no such SQL case: {', '.join(sorted(unknown))}")
     rows = []
     measured: dict[str, float] = {}
     with target.connect() as conn:
         store = store_layout(conn).description
         for case in CASES:
             for clients in clients_list:
-                if clients < case.min_clients:
+                if clients < case.min_clients or (cases and case.name not in cases):
                     continue
                 reset_tables(conn)
                 needed = 0
