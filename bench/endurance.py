@@ -279,6 +279,10 @@ def _one_run(target: Target, duration: int, interval: float, hold_snapshot: bool
     summary["sizes_first"] = {k: start_sample[k] for k in _SIZE_KEYS}
     summary["sizes_last"] = {k: end_sample[k] for k in _SIZE_KEYS}
     summary["max_dead_tuples"] = max(s["n_dead_tup"] for s in samples if s["t"] <= duration + 0.5)
+    # On the rotated store sizes are a saw-tooth (a slot fills, a TRUNCATE empties it): the size
+    # targets compare means over the first and the last window, not single samples.
+    summary["store_bytes_first_mean"] = rate(*first, "total_bytes")
+    summary["store_bytes_last_mean"] = rate(*last, "total_bytes")
     # the backlog at the end, in seconds of publishing at the last minute's rate
     last_published = summary["last_published_per_s"]
     summary["backlog_seconds"] = end_sample["depth"] / last_published if last_published else None
