@@ -93,9 +93,10 @@ class RotationRunner:
         self.worker = subprocess.Popen(
             [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main(['worker']))"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        interval = env.get("FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS", "1 (its default)")
+        interval = env.get("FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS")
+        every = f"every {interval} s" if interval else "every FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS (default 1 s)"
         self.description = (f"`fastqueue worker` started by the bench for the run (no pg_cron job {ROTATION_JOB!r}"
-                            f" in this database), rotation every {interval} s")
+                            f" in this database), rotating {every}")
         echo(f"bench endurance: rotation by {self.description}")
 
     def stop(self) -> str | None:
