@@ -66,26 +66,28 @@ class RotationRunner:
     def start(self, echo) -> None:
         if not self.store.can_rotate:
             return
+        fallback = ""
         with self.target.connect() as conn:
             job = None
             if conn.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
                 job = conn.execute("select schedule, command from cron.job where jobname = %s and active"
                                    " and database = current_database()", (ROTATION_JOB,)).fetchone()
             if job:
-                self.kind = "pg_cron"
-                self.description = f"the pg_cron job {ROTATION_JOB!r} of this database ({job[0]}: {job[1]})"
                 # bounded wait for the job's procedure to be running, so the run starts with rotation on
                 deadline = time.monotonic() + CRON_WAIT_SECONDS
-                waited = None
                 while time.monotonic() < deadline:
                     if conn.execute("select exists (select from pg_stat_activity where datname = current_database()"
                                     " and query ilike '%%rotate_store%%' and pid <> pg_backend_pid())").fetchone()[0]:
-                        waited = True
-                        break
+                        self.kind = "pg_cron"
+                        self.description = f"the pg_cron job {ROTATION_JOB!r} of this database ({job[0]}: {job[1]})"
+                        return
                     time.sleep(0.5)
-                if not waited:
-                    self.description += f"; not seen running within {CRON_WAIT_SECONDS} s of the start"
-                return
+                # e.g. pg_cron's scheduler stopped when its database was dropped (the bench recreates its
+                # database): it does not come back until the server restarts
+                scheduler = conn.execute("select exists (select from pg_stat_activity"
+                                         " where backend_type like 'pg_cron%%')").fetchone()[0]
+                fallback = (f"the pg_cron job {ROTATION_JOB!r} exists but did not run within {CRON_WAIT_SECONDS} s"
+                            + ("" if scheduler else " (no pg_cron scheduler is running)") + ", so ")
         self.kind = "worker"
         env = dict(os.environ)
         env.update({"FASTQUEUE_DATABASE_URL": self.target.url, "FASTQUEUE_LOG_LEVEL": "warning"})
@@ -95,8 +97,9 @@ class RotationRunner:
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         interval = env.get("FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS")
         every = f"every {interval} s" if interval else "every FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS (default 1 s)"
-        self.description = (f"`fastqueue worker` started by the bench for the run (no pg_cron job {ROTATION_JOB!r}"
-                            f" in this database), rotating {every}")
+        self.description = fallback + (
+            f"`fastqueue worker` started by the bench for the run" + ("" if fallback else f" (no pg_cron job {ROTATION_JOB!r}"
+                                                                      " in this database)") + f", rotating {every}")
         echo(f"bench endurance: rotation by {self.description}")
 
     def stop(self) -> str | None:
