@@ -30,7 +30,7 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
         "--depths", "500,2000", "--endurance-duration", "6", "--sample-interval", "2",
         "--output", str(output),
     ]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=360)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     text = output.read_text()
