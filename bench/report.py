@@ -297,14 +297,14 @@ def render(results: dict) -> str:
                          "dead tuples", "depth (backlog)", "consume p99 / max ms", "rotations done / skipped / carried",
                          "after release: published/s / consumed/s"], rows)
         lines += ["", "Samples (t s: published/s, consumed/s, store size, heap, indexes, dead tuples, depth, consume p99 ms"
-                  + (", rotations done / skipped so far" if rotated else "") + "):", ""]
+                  + (", rotations done / skipped / deliveries carried since the start" if rotated else "") + "):", ""]
         for name, run in (("steady", s), ("held snapshot", endurance["held"])):
             lines.append(f"- {name}: " + "; ".join(
                 f"{x['t']:.0f}: {_f(x.get('published_per_s'))}, {_f(x.get('consumed_per_s'))}, {_mib(x.get('total_bytes'))},"
                 f" {_mib(x['heap_bytes'])}, {_mib(x['index_bytes'])}, {_f(x['n_dead_tup'])}, {_f(x['depth'])},"
                 f" {_f(x.get('consume_p99_ms'), 1)}"
                 + (f", {_f(x['rotations'] - run['samples'][0]['rotations'])} / {_f(x['skips'] - run['samples'][0]['skips'])}"
-                   if "rotations" in x else "")
+                   f" / {_f(x['carried_deliveries'] - run['samples'][0]['carried_deliveries'])}" if "rotations" in x else "")
                 for x in run["samples"][1:]))
     else:
         lines.append("Not run (`--only`).")
