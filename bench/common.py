@@ -181,20 +181,22 @@ def prefill(conn: psycopg.Connection, queue_id: str, count: int) -> None:
     while done < count:
         chunk = min(200_000, count - done)
         if store.rotated:
+            # ids made before the inserts (materialized), so neither insert needs the other's rows in order
             conn.execute(
-                "with slot as (select last_value::smallint as slot from fastqueue.store_slot),"
-                " bodies as ("
-                "   insert into fastqueue.message_bodies (slot, id, data, attributes, size_bytes, created_at)"
-                "   select slot.slot, fastqueue._new_message_id(), %(data)s::jsonb, %(attributes)s::jsonb,"
-                "          octet_length(%(data)s::jsonb::text) + octet_length(%(attributes)s::jsonb::text), now()"
-                "     from slot, generate_series(1, %(chunk)s) g"
-                "   returning slot, id)"
+                "with message as materialized ("
+                "  select g, fastqueue._new_message_id() as body_id, s.last_value as slot"
+                "    from fastqueue.store_slot s, generate_series(1, %(chunk)s) g),"
+                " body as ("
+                "  insert into fastqueue.message_bodies (slot, id, data, attributes, size_bytes, created_at)"
+                "  select m.slot, m.body_id, %(data)s::jsonb, %(attributes)s::jsonb,"
+                "         octet_length(%(data)s::jsonb::text) + octet_length(%(attributes)s::jsonb::text), now()"
+                "    from message m)"
                 " insert into fastqueue.deliveries (slot, id, body_id, queue_id, scheduled_at, expired_at,"
                 "                                   created_at, updated_at)"
-                " select b.slot, fastqueue._new_message_id(), b.id, %(queue)s,"
-                "        now() - interval '1 day' + (%(done)s + row_number() over ()) * interval '1 microsecond',"
+                " select m.slot, fastqueue._new_message_id(), m.body_id, %(queue)s,"
+                "        now() - interval '1 day' + (%(done)s + m.g) * interval '1 microsecond',"
                 "        now() + interval '14 days', now(), now()"
-                "   from bodies b",
+                "   from message m",
                 {"data": _PAYLOAD_SQL, "attributes": _ATTRIBUTES_SQL, "chunk": chunk, "queue": queue_id, "done": done},
             )
         else:

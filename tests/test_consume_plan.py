@@ -1,4 +1,7 @@
-"""consume() on a queue with 100,000 messages leases through an index scan, not a table scan.
+"""consume() on a queue with 100,000 messages leases through an index scan, not a table scan: a Merge
+Append of both slots' (queue_id, scheduled_at) indexes under the row locks, the update by id, and
+each leased row's body by one index probe on (slot, id), never a join that sorts or hashes the
+body table (docs/storage.md, Plan shapes).
 
 auto_explain logs the plans of the statements inside consume() (a PL/pgSQL function, so a plain
 EXPLAIN would show only "Function Scan"); with client_min_messages = log those plans reach us as
@@ -24,17 +27,23 @@ def test_consume_uses_the_queue_index_at_100k_messages(conn: psycopg.Connection)
     conn.execute("select fastqueue.create_topic('events')")
     conn.execute("select fastqueue.create_queue('big', 'events', 600, 86400)")
     conn.execute("select fastqueue.create_queue('other', null, 600, 86400)")
-    # Set-based fill (a publish() call per row would take minutes): half of the rows in another
-    # queue so the index has to pick one queue's range.
+    # Set-based fill of the store's tables (a publish() call per row would take minutes): half of
+    # the rows in another queue so the index has to pick one queue's range, and each queue's rows
+    # spread over both slots (odd n in slot 0, even n in slot 1) so the lease has to read both.
     for queue in ("big", "other"):
         conn.execute(
-            """insert into fastqueue.messages (queue_id, data, expired_at, scheduled_at, created_at)
-               select %s, jsonb_build_object('n', n), now() + interval '1 day',
-                      now() - (n || ' milliseconds')::interval, now() - interval '1 minute'
-                 from generate_series(1, %s) n""",
-            (queue, QUEUED),
+            """with body as (
+                   insert into fastqueue.message_bodies (slot, id, data, size_bytes, created_at)
+                   select (n %% 2)::smallint, gen_random_uuid(), jsonb_build_object('n', n), 10, now() - interval '1 minute'
+                     from generate_series(1, %s) n
+                   returning slot, id, data, created_at)
+               insert into fastqueue.deliveries (slot, body_id, queue_id, scheduled_at, expired_at, created_at, updated_at)
+               select b.slot, b.id, %s, now() - ((b.data ->> 'n') || ' milliseconds')::interval,
+                      now() + interval '1 day', b.created_at, now()
+                 from body b""",
+            (QUEUED, queue),
         )
-    conn.execute("vacuum analyze fastqueue.messages")
+    conn.execute("vacuum analyze fastqueue.deliveries, fastqueue.message_bodies")
     for _ in range(6):  # the plan that stays in use (consume forces a generic plan anyway)
         conn.execute("select id from fastqueue.consume('big', 10)").fetchall()
 
@@ -62,18 +71,30 @@ def test_consume_uses_the_queue_index_at_100k_messages(conn: psycopg.Connection)
     assert len(leased) == 10
 
     # Two statements lease: one picks and locks the messages (FOR UPDATE SKIP LOCKED), one updates
-    # them by physical address (ctid). Neither may read the table from end to end.
+    # them by id and returns them with their bodies. Neither may read a table from end to end.
     texts = [p.get("Query Text", "").lower() for p in plans]
     pick_plans = [p for p, t in zip(plans, texts) if "for update skip locked" in t]
-    update_plans = [p for p, t in zip(plans, texts) if "update fastqueue.messages" in t]
+    update_plans = [p for p, t in zip(plans, texts) if "update fastqueue.deliveries" in t]
     assert pick_plans and update_plans, f"no plan logged for the lease statements; saw: {texts}"
     nodes = [node for plan in pick_plans for node in walk(plan["Plan"])]
-    index_scans = [n for n in nodes if n.get("Relation Name") == "messages" and "Index" in n["Node Type"]]
-    assert any(n.get("Index Name") == "messages_queue_id_scheduled_at_idx" for n in index_scans), nodes
+    # Both slots in one ordered scan: a Merge Append of the two children's queue index.
+    assert any(n["Node Type"] == "Merge Append" for n in nodes), nodes
+    index_scans = [n for n in nodes if str(n.get("Relation Name", "")).startswith("deliveries_") and "Index" in n["Node Type"]]
+    assert {n.get("Index Name") for n in index_scans} >= {
+        "deliveries_0_queue_id_scheduled_at_idx", "deliveries_1_queue_id_scheduled_at_idx"}, nodes
     all_nodes = [node for plan in pick_plans + update_plans for node in walk(plan["Plan"])]
-    assert not [n for n in all_nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "messages"]
-    # The update finds the locked rows by their address, without an index descent per row.
-    assert any(n["Node Type"] == "Tid Scan" for plan in update_plans for n in walk(plan["Plan"]))
+    store = ("deliveries_0", "deliveries_1", "message_bodies_0", "message_bodies_1")
+    assert not [n for n in all_nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in store]
+    # No sort or hash of the body table: each leased row's body is one index probe on (slot, id).
+    body_scans = [n for n in all_nodes if str(n.get("Relation Name", "")).startswith("message_bodies")]
+    assert body_scans, all_nodes
+    assert all(n["Node Type"] == "Index Scan" and n.get("Index Name", "").endswith("_id_idx")
+               and "body_id" in n.get("Index Cond", "") for n in body_scans), body_scans
+    assert not [n for n in all_nodes if n["Node Type"] in ("Hash", "Hash Join", "Merge Join")], all_nodes
+    update_nodes = [node for plan in update_plans for node in walk(plan["Plan"])]
+    assert {n.get("Index Name") for n in update_nodes if "Index" in n["Node Type"]} >= {
+        "deliveries_0_id_idx", "deliveries_1_id_idx"}, update_nodes
+    assert any(n.get("Index Name", "").startswith("message_bodies_") for n in update_nodes), update_nodes
 
     conn.execute("select set_config('client_min_messages', 'notice', false)")
     conn.execute("select set_config('auto_explain.log_min_duration', '-1', false)")

@@ -13,7 +13,7 @@ def test_migrations_build_the_declared_schema(database_url: str, empty_database_
 def test_a_difference_is_reported(database_url: str, empty_database_url: str) -> None:
     build_declared(empty_database_url)
     with psycopg.connect(empty_database_url, autocommit=True) as conn:
-        conn.execute("alter table fastqueue.messages add column priority integer")
+        conn.execute("alter table fastqueue.deliveries add column priority integer")
         conn.execute("comment on constraint queues_ack_deadline_seconds_range on fastqueue.queues is 'changed'")
     diff = schema_diff(database_url, empty_database_url)
     assert 'add column "priority" integer' in diff

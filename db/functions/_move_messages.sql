@@ -18,7 +18,7 @@ begin
     -- nack or deadline change cannot reach the copy that moved, whose delivery_attempts start again
     -- at 0. created_at is kept: it is when the message was published.
     with moved as (
-        update fastqueue.messages m
+        update fastqueue.deliveries m
            set id = fastqueue._new_message_id(),
                queue_id = d.id,
                delivery_attempts = 0,

@@ -14,7 +14,7 @@ begin
         v_current_attempt := fastqueue._require_between('delivery_attempt', ack.delivery_attempt, 1, 2147483647);
         -- The row lock keeps consume (SKIP LOCKED) from redelivering it between check and delete.
         select m.delivery_attempts into v_current_attempt
-          from fastqueue.messages m
+          from fastqueue.deliveries m
          where m.id = ack.message_id
            for update;
         if not found then
@@ -22,7 +22,7 @@ begin
         end if;
         perform fastqueue._require_latest_delivery(ack.message_id, v_current_attempt, ack.delivery_attempt);
     end if;
-    delete from fastqueue.messages m where m.id = ack.message_id
+    delete from fastqueue.deliveries m where m.id = ack.message_id
     returning m.queue_id, m.ordering_key into v_queue_id, v_ordering_key;
     if not found then
         return false;

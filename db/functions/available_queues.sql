@@ -13,7 +13,7 @@ as $$
       from fastqueue.queues q
      where q.id = any (available_queues.queue_ids)
        and exists (select
-                     from fastqueue.messages m
+                     from fastqueue.deliveries m
                     where m.queue_id = q.id
                       and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
                                                   fastqueue._delivery_limit(q)))

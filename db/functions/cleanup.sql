@@ -10,7 +10,7 @@ declare
     v_moved bigint;
 begin
     with expired as (
-        delete from fastqueue.messages m where m.expired_at <= now() returning 1
+        delete from fastqueue.deliveries m where m.expired_at <= now() returning 1
     )
     select count(*) into v_summary.expired_messages from expired;
 
@@ -21,7 +21,7 @@ begin
         -- its messages stay here, with no delivery limit any more, and are delivered again.
         v_moved := fastqueue._move_messages(
             array(select m.id
-                    from fastqueue.messages m
+                    from fastqueue.deliveries m
                    where m.queue_id = v_queue.id
                      and m.scheduled_at <= now()
                      and m.delivery_attempts >= v_queue.message_max_deliveries
@@ -48,13 +48,13 @@ begin
     -- and committed after it (messages has no foreign key). The queue ids present are found by
     -- stepping through the (queue_id, scheduled_at) index, one probe per queue.
     with recursive present (queue_id) as (
-        (select m.queue_id from fastqueue.messages m order by m.queue_id limit 1)
+        (select m.queue_id from fastqueue.deliveries m order by m.queue_id limit 1)
         union all
-        select (select m.queue_id from fastqueue.messages m where m.queue_id > p.queue_id order by m.queue_id limit 1)
+        select (select m.queue_id from fastqueue.deliveries m where m.queue_id > p.queue_id order by m.queue_id limit 1)
           from present p
          where p.queue_id is not null
     )
-    delete from fastqueue.messages m
+    delete from fastqueue.deliveries m
      using present p
      where m.queue_id = p.queue_id
        and not exists (select from fastqueue.queues q where q.id = p.queue_id);

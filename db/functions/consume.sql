@@ -15,7 +15,6 @@ declare
     v_max_messages integer;
     v_max_bytes bigint := fastqueue._max_response_bytes();
     v_ids uuid[];
-    v_row_ids tid[];
     v_ack_count integer := coalesce(cardinality(consume.ack_message_ids), 0);
 begin
     -- Assignments, not PERFORM: PERFORM runs a query. Every argument is checked before anything
@@ -30,39 +29,45 @@ begin
         v_ack_count := fastqueue._delete_messages(consume.ack_message_ids, v_queue.id);
     end if;
     -- Lease: the oldest available messages, skipping rows another consumer is leasing this very
-    -- moment; each lease counts a delivery and hides the message until its ack deadline.
+    -- moment; each lease counts a delivery and hides the message until its ack deadline. Both slots
+    -- at once: a Merge Append of their (queue_id, scheduled_at) indexes under the row locks.
     -- With fastqueue.max_response_bytes set (the gateway sets it), only the oldest of them whose
     -- answer fits in it are leased, and always the first: the rows locked beyond it are left as
-    -- they are (their locks end with this transaction), never leased and then dropped.
-    select array_agg(s.id order by s.scheduled_at, s.id), array_agg(s.ctid)
-      into v_ids, v_row_ids
+    -- they are (their locks end with this transaction), never leased and then dropped. A row's
+    -- size is its body's size_bytes, looked up by (slot, id) only when there is a bound.
+    select array_agg(s.id order by s.scheduled_at, s.id)
+      into v_ids
       from (
-        select c.id, c.ctid, c.scheduled_at,
+        select c.id, c.scheduled_at,
                row_number() over w as n,
                sum(case when v_max_bytes is null then 0
-                        else fastqueue._answer_bytes(v_queue.id, c.data, c.attributes, c.ordering_key) end) over w
+                        else fastqueue._answer_bytes(v_queue.id,
+                                                     (select b.size_bytes
+                                                        from fastqueue.message_bodies b
+                                                       where b.slot = c.slot and b.id = c.body_id),
+                                                     c.ordering_key) end) over w
                  as answer_bytes
           from (
-        select m.id, m.ctid, m.scheduled_at, m.data, m.attributes, m.ordering_key
-          from fastqueue.messages m
-         where m.queue_id = v_queue.id
-           and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
+        select d.id, d.slot, d.body_id, d.scheduled_at, d.ordering_key
+          from fastqueue.deliveries d
+         where d.queue_id = v_queue.id
+           and fastqueue._is_available(d.scheduled_at, d.expired_at, d.delivery_attempts,
                                        fastqueue._delivery_limit(v_queue))
            -- Ordered delivery: a keyed message waits while an earlier message with its key is
            -- still in the queue (leased, delayed, or locked by a consumer leasing it right now:
            -- existence, not availability, is what blocks), until it is acked or can never be
            -- delivered again (expired, or over-delivered with its lease ended: cleanup moves it).
            and (not v_queue.enable_message_ordering
-                or m.ordering_key is null
+                or d.ordering_key is null
                 or not exists (
                     select
-                      from fastqueue.messages p
+                      from fastqueue.deliveries p
                      where p.queue_id = v_queue.id
-                       and p.ordering_key = m.ordering_key
-                       and p.ordering_sequence < m.ordering_sequence
+                       and p.ordering_key = d.ordering_key
+                       and p.ordering_sequence < d.ordering_sequence
                        and p.expired_at > now()
                        and (p.delivery_attempts < fastqueue._delivery_limit(v_queue) or p.scheduled_at > now())))
-         order by m.scheduled_at
+         order by d.scheduled_at
          limit v_max_messages
            for update skip locked) c
         window w as (order by c.scheduled_at, c.id rows between unbounded preceding and current row)) s
@@ -70,19 +75,27 @@ begin
     if v_ids is null then
         return;
     end if;
-    -- The rows just locked, by their physical address (a TID scan: no index descent per row; a
-    -- locked row cannot move), returned in the order they were chosen (oldest first).
+    -- The rows just locked, by id (a locked row cannot change meanwhile), returned in the order they
+    -- were chosen (oldest first), each with its body's payload: one index probe on (slot, id) per
+    -- row, never a join the generic plan could make a sort or hash of the whole body table.
     return query
         with leased as (
-            update fastqueue.messages m
-               set delivery_attempts = m.delivery_attempts + 1,
+            update fastqueue.deliveries d
+               set delivery_attempts = d.delivery_attempts + 1,
                    scheduled_at = now() + v_queue.ack_deadline_seconds * interval '1 second',
                    updated_at = now()
-             where m.ctid = any (v_row_ids)
-               and m.queue_id = v_queue.id
-            returning m.*
+             where d.id = any (v_ids)
+               and d.queue_id = v_queue.id
+            returning d.*
         )
-        select l.* from leased l order by array_position(v_ids, l.id);
+        select l.id, l.queue_id, b.data, b.attributes, l.delivery_attempts, l.expired_at, l.scheduled_at,
+               l.created_at, l.updated_at, l.ordering_key, l.ordering_sequence
+          from leased l
+         cross join lateral (select mb.data, mb.attributes
+                               from fastqueue.message_bodies mb
+                              where mb.slot = l.slot and mb.id = l.body_id
+                              limit 1) b
+         order by array_position(v_ids, l.id);
 end;
 $$;
 

@@ -44,7 +44,7 @@ begin
     returning * into v_queue;
     -- A publish that read a deleted queue of this id and committed after its delete may have left
     -- messages behind (messages has no foreign key): they are not this queue's.
-    delete from fastqueue.messages m where m.queue_id = v_queue.id;
+    delete from fastqueue.deliveries m where m.queue_id = v_queue.id;
     return v_queue;
 exception
     when unique_violation then

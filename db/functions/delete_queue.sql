@@ -13,7 +13,7 @@ begin
         perform fastqueue._queue(delete_queue.id);  -- raises "Queue not found"
     end if;
     -- Its messages go with it (messages has no foreign key: see db/schema.sql).
-    delete from fastqueue.messages m where m.queue_id = v_queue.id;
+    delete from fastqueue.deliveries m where m.queue_id = v_queue.id;
     return v_queue;
 end;
 $$;

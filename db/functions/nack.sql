@@ -9,7 +9,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_message fastqueue.messages;
+    v_message fastqueue.deliveries;
     v_queue fastqueue.queues;
     v_delay integer;
 begin
@@ -19,7 +19,7 @@ begin
     if nack.delay_seconds is not null then
         perform fastqueue._require_between('delay_seconds', nack.delay_seconds, 0, 900);
     end if;
-    select * into v_message from fastqueue.messages m where m.id = nack.message_id for update;
+    select * into v_message from fastqueue.deliveries m where m.id = nack.message_id for update;
     if not found then
         return false;
     end if;
@@ -33,7 +33,7 @@ begin
         perform fastqueue._require_latest_delivery(nack.message_id, v_message.delivery_attempts, nack.delivery_attempt);
     end if;
     v_delay := coalesce(nack.delay_seconds, fastqueue._retry_backoff(v_queue, v_message.delivery_attempts));
-    update fastqueue.messages m
+    update fastqueue.deliveries m
        set scheduled_at = now() + v_delay * interval '1 second', updated_at = now()
      where m.id = nack.message_id;
     -- Long-polling consumers wait on this; a delayed message wakes nobody (it is not there yet).

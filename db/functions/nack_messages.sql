@@ -16,13 +16,13 @@ begin
     -- deadlocking. Without a delay each message waits its own queue's backoff for its own attempt.
     with locked as (
         select m.id
-          from fastqueue.messages m
+          from fastqueue.deliveries m
          where m.id = any (nack_messages.message_ids)
          order by m.id
            for update
     ),
     nacked as (
-        update fastqueue.messages m
+        update fastqueue.deliveries m
            set scheduled_at = now() + coalesce(nack_messages.delay_seconds,
                                                fastqueue._retry_backoff(q, m.delivery_attempts))
                                       * interval '1 second',

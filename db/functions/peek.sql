@@ -17,21 +17,31 @@ begin
     -- Bounded as consume is: with fastqueue.max_response_bytes set, the first messages whose answer
     -- fits in it, and always the first.
     return query
-        select (p.m).*
+        select p.id, p.queue_id, b.data, b.attributes, p.delivery_attempts, p.expired_at, p.scheduled_at,
+               p.created_at, p.updated_at, p.ordering_key, p.ordering_sequence
           from (
-            select l.m,
+            select l.*,
                    row_number() over w as n,
                    sum(case when v_max_bytes is null then 0
-                            else fastqueue._answer_bytes(v_queue.id, (l.m).data, (l.m).attributes, (l.m).ordering_key) end)
+                            else fastqueue._answer_bytes(v_queue.id,
+                                                         (select mb.size_bytes
+                                                            from fastqueue.message_bodies mb
+                                                           where mb.slot = l.slot and mb.id = l.body_id),
+                                                         l.ordering_key) end)
                      over w as answer_bytes
               from (
-                select m, m.scheduled_at, m.ordering_sequence, m.id
-                  from fastqueue.messages m
-                 where m.queue_id = v_queue.id
-                 order by m.scheduled_at, m.ordering_sequence nulls last, m.id
+                select d.*
+                  from fastqueue.deliveries d
+                 where d.queue_id = v_queue.id
+                 order by d.scheduled_at, d.ordering_sequence nulls last, d.id
                  limit peek.max_messages) l
             window w as (order by l.scheduled_at, l.ordering_sequence nulls last, l.id
                          rows between unbounded preceding and current row)) p
+         -- The payload of the messages shown only: one index probe on (slot, id) each.
+         cross join lateral (select mb.data, mb.attributes
+                               from fastqueue.message_bodies mb
+                              where mb.slot = p.slot and mb.id = p.body_id
+                              limit 1) b
          where p.n = 1 or v_max_bytes is null or p.answer_bytes <= v_max_bytes
          order by p.n;
 end;

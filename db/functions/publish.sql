@@ -31,27 +31,47 @@ begin
         end if;
     end if;
 
-    -- The hot path is this one statement: every queue of the topic whose filters pass the
-    -- attributes gets a copy, in queue id order. publish_batch() has its twin for many messages in
-    -- one statement; db/tests/publish.sql and publish_batch.sql hold both to the same results.
+    -- The hot path is this one statement: the queues of the topic whose filters pass the
+    -- attributes, one body for the message if any queue takes it (the payload, stored once) and one
+    -- delivery per queue, in queue id order, in the current slot. Keyed messages take one
+    -- ordering_sequence, shared by their deliveries. publish_batch() has its twin for many messages
+    -- in one statement; db/tests/publish.sql and publish_batch.sql hold both to the same results.
     return query
-        insert into fastqueue.messages (queue_id, data, attributes, expired_at, scheduled_at, ordering_key, ordering_sequence)
-        select q.id,
-               publish.data,
-               v_attributes,
-               now() + q.message_retention_seconds * interval '1 second',
-               -- The message's own delay, when given (0 included), overrides its queue's.
-               now() + coalesce(publish.delay_seconds, q.delivery_delay_seconds, 0) * interval '1 second',
-               publish.ordering_key,
-               -- Publish order per key, also between messages of one transaction (they share now()).
-               case when publish.ordering_key is not null
-                    then nextval('fastqueue.messages_ordering_sequence'::regclass) end
-          from fastqueue.queues q
-         where q.topic_id = publish.topic_id
-           and (q.message_filters is null or fastqueue._filters_match(q.message_filters, v_attributes))
-           and (q.filter_ast is null or fastqueue._filter_matches(q.filter_ast, v_attributes))
-         order by q.id
-        returning *;
+        with taking as (
+            select q.id, q.message_retention_seconds, q.delivery_delay_seconds
+              from fastqueue.queues q
+             where q.topic_id = publish.topic_id
+               and (q.message_filters is null or fastqueue._filters_match(q.message_filters, v_attributes))
+               and (q.filter_ast is null or fastqueue._filter_matches(q.filter_ast, v_attributes))
+        ),
+        body as (
+            insert into fastqueue.message_bodies (slot, id, data, attributes, size_bytes, created_at,
+                                                  ordering_key, ordering_sequence)
+            select s.last_value, fastqueue._new_message_id(), publish.data, v_attributes,
+                   octet_length(publish.data::text) + coalesce(octet_length(v_attributes::text), 0), now(),
+                   publish.ordering_key,
+                   -- Publish order per key, also between messages of one transaction (they share now()).
+                   case when publish.ordering_key is not null
+                        then nextval('fastqueue.messages_ordering_sequence'::regclass) end
+              from fastqueue.store_slot s
+             where exists (select from taking)
+            returning slot, id, created_at, ordering_sequence
+        ),
+        delivered as (
+            insert into fastqueue.deliveries (slot, id, body_id, queue_id, scheduled_at, expired_at, created_at,
+                                              updated_at, ordering_key, ordering_sequence)
+            select b.slot, fastqueue._new_message_id(), b.id, t.id,
+                   -- The message's own delay, when given (0 included), overrides its queue's.
+                   now() + coalesce(publish.delay_seconds, t.delivery_delay_seconds, 0) * interval '1 second',
+                   now() + t.message_retention_seconds * interval '1 second',
+                   b.created_at, now(), publish.ordering_key, b.ordering_sequence
+              from body b, taking t
+            returning *
+        )
+        select d.id, d.queue_id, publish.data, v_attributes, d.delivery_attempts, d.expired_at, d.scheduled_at,
+               d.created_at, d.updated_at, d.ordering_key, d.ordering_sequence
+          from delivered d
+         order by d.queue_id;
     if found then
         v_notified := fastqueue._notify_topic(publish.topic_id);  -- wakes long-polling consumers at commit
     else
@@ -61,7 +81,7 @@ end;
 $$;
 
 comment on function fastqueue.publish(text, jsonb, jsonb, integer, text, text) is
-'Publishes a message to a topic: every queue subscribed to the topic whose message_filters and filter expression both pass the attributes gets its own copy. Returns one row per copy (none when no queue takes it). Runs in the caller''s transaction: nothing is delivered unless it commits.
+'Publishes a message to a topic: every queue subscribed to the topic whose message_filters and filter expression both pass the attributes gets its own copy (its own message id and delivery state; the payload is stored once). Returns one row per copy (none when no queue takes it). Runs in the caller''s transaction: nothing is delivered unless it commits.
 data: a JSON object, nesting at most 100 levels. attributes: null or a JSON object of string values, matched by queue filters.
 delay_seconds: null or 0..900; when given, the copies become available after it instead of their queue''s delivery_delay_seconds.
 deduplication_id: null or 1..128 characters. A second publish with the same id to the same topic within the topic''s deduplication_window_seconds (300 by default) stores nothing. When it is the same message (data, attributes and ordering_key equal as JSON; its delay_seconds does not count) it returns the first publish''s copies that still exist (same ids, as they are now: acked copies are gone, and a copy dead-lettered or redriven since has a new id and is not among them); another message gets error FQDUP, so a publisher who reuses someone else''s id learns nothing of their message. Concurrent duplicates wait for the first and then get its copies (or FQDUP).

@@ -12,6 +12,7 @@ declare
     v_deduplicated boolean;
     v_item record;
     v_notified boolean;
+    v_slot smallint := (select s.last_value from fastqueue.store_slot s);  -- where this batch is stored
 begin
     if publish_batch.messages is null or jsonb_typeof(publish_batch.messages) <> 'array' then
         raise exception using errcode = 'invalid_parameter_value',
@@ -55,35 +56,62 @@ begin
         return;
     end if;
 
-    -- All in one INSERT: each message to every queue of the topic whose filters pass its attributes,
-    -- in input order, each message's copies in queue id order (the twin of publish()'s INSERT for
-    -- one message; db/tests/publish.sql and publish_batch.sql hold both to the same results).
+    -- All in one statement: each message to every queue of the topic whose filters pass its
+    -- attributes, one body per message that some queue takes (in input order, numbered per ordering
+    -- key in that order) and one delivery per queue, returned in input order, each message's copies
+    -- in queue id order (the twin of publish()'s statement for one message; db/tests/publish.sql
+    -- and publish_batch.sql hold both to the same results).
     return query
-        insert into fastqueue.messages (queue_id, data, attributes, expired_at, scheduled_at, ordering_key, ordering_sequence)
-        select c.queue_id, c.data, c.attributes, c.expired_at, c.scheduled_at, c.ordering_key,
-               -- Publish order per key, also between messages of one transaction (they share now()):
-               -- numbered here, over the rows already in message order.
-               case when c.ordering_key is not null
-                    then nextval('fastqueue.messages_ordering_sequence'::regclass) end
-          from (select q.id as queue_id,
-                       m.data,
-                       m.attributes,
-                       now() + q.message_retention_seconds * interval '1 second' as expired_at,
-                       -- The message's own delay, when given (0 included), overrides its queue's.
-                       now() + coalesce(m.delay_seconds, q.delivery_delay_seconds, 0) * interval '1 second' as scheduled_at,
-                       m.ordering_key
-                  from (select e.value -> 'data' as data,
-                               nullif(e.value -> 'attributes', 'null'::jsonb) as attributes,
-                               (nullif(e.value -> 'delay_seconds', 'null'::jsonb)::text::numeric)::integer as delay_seconds,
-                               e.value ->> 'ordering_key' as ordering_key,
-                               e.ordinality as position
-                          from jsonb_array_elements(publish_batch.messages) with ordinality e) m
-                  join fastqueue.queues q on q.topic_id = v_topic.id
-                 where (q.message_filters is null or fastqueue._filters_match(q.message_filters, m.attributes))
-                   and (q.filter_ast is null or fastqueue._filter_matches(q.filter_ast, m.attributes))
-                 order by m.position, q.id
-                offset 0) c  -- a fence: the numbering runs over the sorted rows
-        returning *;
+        with message as (
+            select e.value -> 'data' as data,
+                   nullif(e.value -> 'attributes', 'null'::jsonb) as attributes,
+                   (nullif(e.value -> 'delay_seconds', 'null'::jsonb)::text::numeric)::integer as delay_seconds,
+                   e.value ->> 'ordering_key' as ordering_key,
+                   e.ordinality as position,
+                   fastqueue._new_message_id() as body_id
+              from jsonb_array_elements(publish_batch.messages) with ordinality e
+        ),
+        taken as (
+            select m.position, m.body_id, q.id as queue_id,
+                   -- The message's own delay, when given (0 included), overrides its queue's.
+                   now() + coalesce(m.delay_seconds, q.delivery_delay_seconds, 0) * interval '1 second' as scheduled_at,
+                   now() + q.message_retention_seconds * interval '1 second' as expired_at
+              from message m
+              join fastqueue.queues q on q.topic_id = v_topic.id
+             where (q.message_filters is null or fastqueue._filters_match(q.message_filters, m.attributes))
+               and (q.filter_ast is null or fastqueue._filter_matches(q.filter_ast, m.attributes))
+        ),
+        body as (
+            insert into fastqueue.message_bodies (slot, id, data, attributes, size_bytes, created_at,
+                                                  ordering_key, ordering_sequence)
+            select v_slot, t.body_id, t.data, t.attributes,
+                   octet_length(t.data::text) + coalesce(octet_length(t.attributes::text), 0), now(),
+                   t.ordering_key,
+                   -- Publish order per key, also between messages of one transaction (they share
+                   -- now()): numbered here, over the messages already in input order.
+                   case when t.ordering_key is not null
+                        then nextval('fastqueue.messages_ordering_sequence'::regclass) end
+              from (select m.*
+                      from message m
+                     where exists (select from taken c where c.position = m.position)
+                     order by m.position
+                    offset 0) t  -- a fence: the numbering runs over the sorted rows
+            returning id, created_at, ordering_key, ordering_sequence
+        ),
+        delivered as (
+            insert into fastqueue.deliveries (slot, id, body_id, queue_id, scheduled_at, expired_at, created_at,
+                                              updated_at, ordering_key, ordering_sequence)
+            select v_slot, fastqueue._new_message_id(), b.id, c.queue_id, c.scheduled_at, c.expired_at,
+                   b.created_at, now(), b.ordering_key, b.ordering_sequence
+              from taken c
+              join body b on b.id = c.body_id
+            returning *
+        )
+        select d.id, d.queue_id, m.data, m.attributes, d.delivery_attempts, d.expired_at, d.scheduled_at,
+               d.created_at, d.updated_at, d.ordering_key, d.ordering_sequence
+          from delivered d
+          join message m on m.body_id = d.body_id
+         order by m.position, d.queue_id;
     if found then
         v_notified := fastqueue._notify_topic(v_topic.id);  -- wakes long-polling consumers at commit
     end if;

@@ -9,7 +9,7 @@ declare
     v_count bigint;
 begin
     with purged as (
-        delete from fastqueue.messages m where m.queue_id = v_queue.id returning 1
+        delete from fastqueue.deliveries m where m.queue_id = v_queue.id returning 1
     )
     select count(*) into v_count from purged;
     return v_count;

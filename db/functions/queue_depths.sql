@@ -13,7 +13,7 @@ as $$
             select count(*) filter (where fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
                                                                   fastqueue._delivery_limit(q))) as available_messages,
                    count(*) as total_messages
-              from fastqueue.messages m
+              from fastqueue.deliveries m
              where m.queue_id = q.id) d
      order by q.id
 $$;

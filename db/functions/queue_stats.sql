@@ -23,7 +23,7 @@ begin
                               and m.expired_at > now())
       into v_stats.num_undelivered_messages, v_stats.oldest_unacked_message_age_seconds,
            v_stats.num_inflight_messages, v_stats.num_delayed_messages, v_stats.num_dead_letter_candidates
-      from fastqueue.messages m
+      from fastqueue.deliveries m
      where m.queue_id = v_queue.id;
     return v_stats;
 end;

@@ -18,7 +18,7 @@ begin
     -- _move_messages also wakes the destination's long-polling consumers when something moved.
     v_moved := fastqueue._move_messages(
         array(select m.id
-                from fastqueue.messages m
+                from fastqueue.deliveries m
                where m.queue_id = v_queue.id
                  and fastqueue._is_available(m.scheduled_at, m.expired_at, m.delivery_attempts,
                                              fastqueue._delivery_limit(v_queue))

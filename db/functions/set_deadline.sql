@@ -9,13 +9,13 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-    v_message fastqueue.messages;
+    v_message fastqueue.deliveries;
 begin
     perform fastqueue._require_between('seconds', set_deadline.seconds, 0, 600);
     if set_deadline.delivery_attempt is not null then
         perform fastqueue._require_between('delivery_attempt', set_deadline.delivery_attempt, 1, 2147483647);
     end if;
-    select * into v_message from fastqueue.messages m where m.id = set_deadline.message_id for update;
+    select * into v_message from fastqueue.deliveries m where m.id = set_deadline.message_id for update;
     if not found then
         return false;
     end if;
@@ -29,7 +29,7 @@ begin
     end if;
     -- The lease is the message's scheduled_at: moving it extends or shortens the lease without
     -- counting a delivery.
-    update fastqueue.messages m
+    update fastqueue.deliveries m
        set scheduled_at = now() + set_deadline.seconds * interval '1 second', updated_at = now()
      where m.id = set_deadline.message_id;
     if set_deadline.seconds = 0 then

@@ -63,7 +63,7 @@ select is(
 -- No row lock: FOR UPDATE or FOR SHARE would stamp this transaction's id into each locked row's
 -- xmax (these rows were inserted above and are otherwise untouched, so xmax is 0).
 select is_empty(
-    $$ select m.id from fastqueue.messages m
+    $$ select m.id from fastqueue.deliveries m
         where m.queue_id = 'peek-work' and m.xmax <> '0'::xid $$,
     'peek locks no row (no FOR UPDATE or FOR SHARE stamped xmax).'
 );

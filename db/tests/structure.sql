@@ -30,7 +30,7 @@ select functions_are(
         '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',
         '_check_batch_message', '_batch_message_valid', '_max_message_bytes', '_max_response_bytes', '_bytes_setting', '_answer_bytes', '_message_valid', '_notify_topic',
         '_move_messages', '_notify_available', '_parse_filter', '_parse_filter_expression', '_queue', '_require_between', '_topic',
-        '_lock_topic', '_lock_queue', '_delete_messages', '_new_message_id'
+        '_lock_topic', '_lock_queue', '_delete_messages', '_new_message_id', '_write_message'
     ],
     'Schema fastqueue holds exactly the API functions and their internal helpers.'
 );
@@ -163,8 +163,9 @@ select is((select columns from result_type_columns where type_name = 'cleanup_su
     'cleanup_summary holds expired_messages, dead_lettered_messages and expired_deduplications.');
 
 -- Views are code too (db/functions/, applied after the functions they call): the console's overviews.
-select views_are('fastqueue', array['queue_overview', 'topic_overview'],
-    'Schema fastqueue holds exactly the views queue_overview and topic_overview.');
+-- messages: the store's deliveries with their bodies (migration 0009), the row type of the API's results.
+select views_are('fastqueue', array['messages', 'queue_overview', 'topic_overview'],
+    'Schema fastqueue holds exactly the views messages, queue_overview and topic_overview.');
 select is_empty(
     $$ select c.relname from pg_catalog.pg_class c
         where c.relnamespace = 'fastqueue'::regnamespace and c.relkind = 'v'

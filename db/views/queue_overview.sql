@@ -22,7 +22,7 @@ select q.id,
        s.num_inflight_messages as inflight_messages,
        s.num_delayed_messages as delayed_messages,
        s.num_dead_letter_candidates as dead_letter_candidates,
-       (select count(*) from fastqueue.messages m where m.queue_id = q.id) as total_messages,
+       (select count(*) from fastqueue.deliveries m where m.queue_id = q.id) as total_messages,
        s.oldest_unacked_message_age_seconds as oldest_message_age_seconds,
        q.created_at,
        q.updated_at
