@@ -1,5 +1,5 @@
 """Prometheus metrics: HTTP requests counted and timed by the middleware here, queue depths read from
-SQL (fastqueue.queue_depths()) at every scrape.
+SQL (fastqueue.queue_depths()) and the store's rotation (fastqueue.store_overview) at every scrape.
 
 With more than one server process (FASTQUEUE_SERVER_NUM_WORKERS > 1) `fastqueue server` sets
 PROMETHEUS_MULTIPROC_DIR before the workers start; every process then writes its counters there and
@@ -20,7 +20,7 @@ from prometheus_client import (
     disable_created_metrics,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -102,8 +102,36 @@ class _QueueDepths(Collector):
         yield total
 
 
-def exposition(queue_depths: Iterable[dict] | None) -> tuple[bytes, str]:
-    """The /metrics body and its content type; queue_depths is None when the database did not answer."""
+class _StoreRotation(Collector):
+    def __init__(self, row: dict | None) -> None:
+        self.row = row
+
+    def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
+        if self.row is None:
+            return
+        if self.row["seconds_since_rotation"] is not None:
+            since = GaugeMetricFamily(
+                "fastqueue_store_seconds_since_rotation",
+                "Seconds since the message store last rotated (fastqueue.rotate_store); absent until it first has.",
+            )
+            since.add_metric([], self.row["seconds_since_rotation"])
+            yield since
+        rotations = CounterMetricFamily(
+            "fastqueue_store_rotations", "Rotations of the message store since it was created."
+        )
+        rotations.add_metric([], self.row["rotations"])
+        yield rotations
+        skips = CounterMetricFamily(
+            "fastqueue_store_rotation_skips",
+            "Rotation attempts that did not rotate (idle, backlog, busy, lock not available) since the store was created.",
+        )
+        skips.add_metric([], self.row["skips"])
+        yield skips
+
+
+def exposition(queue_depths: Iterable[dict] | None, store_rotation: dict | None = None) -> tuple[bytes, str]:
+    """The /metrics body and its content type; queue_depths (store_rotation) is None when the database
+    did not answer."""
     if os.environ.get(MULTIPROCESS_ENV):
         requests_registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(requests_registry)
@@ -111,4 +139,5 @@ def exposition(queue_depths: Iterable[dict] | None) -> tuple[bytes, str]:
         requests_registry = REGISTRY
     depths_registry = CollectorRegistry(auto_describe=False)
     depths_registry.register(_QueueDepths(queue_depths))
+    depths_registry.register(_StoreRotation(store_rotation))
     return generate_latest(requests_registry) + generate_latest(depths_registry), CONTENT_TYPE_LATEST

@@ -1,4 +1,5 @@
-"""`fastqueue db-migrate`: versioned migrations once each, then every function file, then pg_cron.
+"""`fastqueue db-migrate`: versioned migrations once each, then every function file, then pg_cron's jobs
+(cleanup every minute, and the store's rotation: a procedure that tries once a second for 55 s, every minute).
 
 Two runs at once are serialised by a session advisory lock; each migration commits in its own
 transaction together with its row in fastqueue.schema_migrations, so a failure leaves the database
@@ -28,6 +29,11 @@ MIGRATE_LOCK_KEY = int.from_bytes(b"fastqueu", "big")
 CLEANUP_JOB_NAME = "fastqueue-cleanup"
 CLEANUP_SCHEDULE = "* * * * *"
 CLEANUP_COMMAND = "select fastqueue.cleanup()"
+# pg_cron 1.4 schedules by the minute: the procedure tries a rotation once a second for 55 s, committing
+# after each (docs/storage.md, Rotation, "Who runs it").
+ROTATION_JOB_NAME = "fastqueue-rotate-store"
+ROTATION_SCHEDULE = "* * * * *"
+ROTATION_COMMAND = "call fastqueue.rotate_store_for(55)"
 
 BOOKKEEPING_SQL = """
 create schema if not exists fastqueue;
@@ -223,15 +229,20 @@ def _ensure_owner_role(conn: psycopg.Connection) -> None:
 
 
 def _schedule_cleanup(conn: psycopg.Connection) -> tuple[bool, str]:
-    """Schedules fastqueue.cleanup() every minute with pg_cron, where this database can have it."""
+    """Schedules fastqueue.cleanup() and the store's rotation every minute with pg_cron, where this
+    database can have it (cron.schedule replaces a job of the same name: running again changes nothing)."""
     try:
         with conn.transaction():
             conn.execute("create extension if not exists pg_cron")
             conn.execute("select cron.schedule(%s, %s, %s)", (CLEANUP_JOB_NAME, CLEANUP_SCHEDULE, CLEANUP_COMMAND))
+            conn.execute("select cron.schedule(%s, %s, %s)", (ROTATION_JOB_NAME, ROTATION_SCHEDULE, ROTATION_COMMAND))
     except psycopg.Error as exc:
         reason = (exc.diag.message_primary or str(exc)).strip()
         return False, (
             f"pg_cron: not available in this database ({reason}); "
-            "run `fastqueue worker` to clean up expired and over-delivered messages"
+            "run `fastqueue worker` to clean up expired and over-delivered messages and to rotate the store"
         )
-    return True, f"pg_cron: job {CLEANUP_JOB_NAME!r} runs {CLEANUP_COMMAND!r} every minute"
+    return True, (
+        f"pg_cron: job {CLEANUP_JOB_NAME!r} runs {CLEANUP_COMMAND!r} every minute,"
+        f" job {ROTATION_JOB_NAME!r} runs {ROTATION_COMMAND!r} every minute"
+    )

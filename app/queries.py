@@ -73,6 +73,7 @@ NACK_MESSAGES = (
 )
 
 QUEUE_DEPTHS = "select queue_id, available_messages, total_messages from fastqueue.queue_depths()"
+STORE_ROTATION = "select rotations, skips, seconds_since_rotation from fastqueue.store_overview"
 
 # The console's overviews (admin): the views of db/views/queue_overview.sql and topic_overview.sql,
 # and a look at a queue's messages that leases nothing.

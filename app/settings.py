@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     server_port: int = 8000
     server_num_workers: int = 1
     queue_cleanup_interval_seconds: float = 60
+    # `fastqueue worker` tries a rotation of the message store this often (docs/storage.md, Rotation).
+    store_rotation_interval_seconds: float = Field(1, gt=0)
     log_level: str = "info"
     # data + attributes as JSON text, in bytes; the gateway passes it to PostgreSQL on every connection.
     max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=1, le=MAX_MESSAGE_BYTES_CEILING)

@@ -1,9 +1,10 @@
 """`fastqueue stats`: every queue's counts in the terminal, like `rabbitmqctl list_queues`.
 
-One statement, `select * from fastqueue.queue_overview`, over a connection of its own
-(FASTQUEUE_DATABASE_URL, or make run's local PostgreSQL when that is unset). The table shows the counts an operator watches; `--json` prints the view's
-full rows for scripts, in the HTTP API's wire format (GET /overview/queues: the same model renders
-both, timestamps naive UTC ISO 8601)."""
+Two statements, `select * from fastqueue.queue_overview` and `select * from fastqueue.store_overview`,
+over a connection of its own (FASTQUEUE_DATABASE_URL, or make run's local PostgreSQL when that is
+unset). The table shows the counts an operator watches, then, after a blank line, one line on the
+store's rotation; `--json` prints the queue view's full rows for scripts, in the HTTP API's wire
+format (GET /overview/queues: the same model renders both, timestamps naive UTC ISO 8601)."""
 
 import json
 import sys
@@ -17,6 +18,10 @@ from app.queue_commands import where
 from app.schemas import QueueOverview
 
 QUERY = "select * from fastqueue.queue_overview order by id"
+STORE_QUERY = (
+    "select current_slot, rotations, skips, last_outcome, seconds_since_rotation, last_carried_deliveries"
+    " from fastqueue.store_overview"
+)
 CONNECT_TIMEOUT_SECONDS = 5
 
 # (header, column of queue_overview, right-aligned)
@@ -37,7 +42,8 @@ class StatsError(Exception):
     """What to tell the user instead of a traceback."""
 
 
-def fetch_rows(conninfo: str) -> list[dict[str, Any]]:
+def fetch_rows(conninfo: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The queue overview's rows and the store overview's row."""
     try:
         with psycopg.connect(
             conninfo,
@@ -46,7 +52,8 @@ def fetch_rows(conninfo: str) -> list[dict[str, Any]]:
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             application_name="fastqueue-stats",
         ) as conn:
-            return conn.execute(QUERY).fetchall()
+            rows = conn.execute(QUERY).fetchall()
+            return rows, conn.execute(STORE_QUERY).fetchone()
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StatsError(f"cannot reach the database {where(conninfo)}: {reason}") from exc
@@ -76,15 +83,31 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join([line([header for header, _, _ in COLUMNS]), *(line(values) for values in cells)])
 
 
+def render_store(store: dict[str, Any] | None) -> str:
+    """One line: the current slot, rotations and skips, the latest attempt and rotation."""
+    if store is None:
+        return "store: no rotation state (fastqueue.store_state is empty)"
+    since = store["seconds_since_rotation"]
+    last_rotation = (
+        "never rotated"
+        if since is None
+        else f"last rotation {since:.1f} s ago, carried {store['last_carried_deliveries']} deliveries"
+    )
+    return (
+        f"store: slot {store['current_slot']}, {store['rotations']} rotations, {store['skips']} skipped;"
+        f" last attempt: {store['last_outcome'] or NONE}; {last_rotation}"
+    )
+
+
 def render_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps([QueueOverview.model_validate(row).model_dump(mode="json") for row in rows], indent=2)
 
 
 def run(conninfo: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     try:
-        rows = fetch_rows(conninfo)
+        rows, store = fetch_rows(conninfo)
     except StatsError as exc:
         print(f"fastqueue stats: {exc}", file=err)
         return 1
-    print(render_json(rows) if as_json else render_table(rows), file=out)
+    print(render_json(rows) if as_json else render_table(rows) + "\n\n" + render_store(store), file=out)
     return 0

@@ -36,8 +36,15 @@ def run_stats(database_url: str, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def table_lines(output: str) -> list[str]:
+    """The queue table's lines: what comes before the blank line and the store's rotation line."""
+    table, blank, store = output.rstrip("\n").partition("\n\n")
+    assert blank and store.startswith("store: slot "), output
+    return table.split("\n")
+
+
 def parse_table(output: str) -> list[dict[str, str]]:
-    lines = output.rstrip("\n").split("\n")
+    lines = table_lines(output)
     assert re.split(r" {2,}", lines[0].strip()) == HEADER
     return [dict(zip(HEADER, re.split(r" {2,}", line.strip()), strict=True)) for line in lines[1:]]
 
@@ -110,7 +117,7 @@ def test_the_table_agrees_with_queue_stats_and_the_http_stats(busy: str, http: h
 
 
 def test_numbers_are_right_aligned_under_their_headers(busy: str) -> None:
-    lines = run_stats(busy).stdout.rstrip("\n").split("\n")
+    lines = table_lines(run_stats(busy).stdout)
     header = lines[0]
     for title in ("available", "in flight", "delayed", "dead-letter candidates", "oldest age (s)"):
         end = header.index(title) + len(title)
@@ -146,7 +153,7 @@ def test_json_prints_the_full_rows_agreeing_with_queue_stats_and_http(busy: str,
 
 def test_an_empty_database_says_no_queues(database_url: str) -> None:
     result = run_stats(database_url)
-    assert (result.returncode, result.stdout) == (0, "no queues\n")
+    assert (result.returncode, table_lines(result.stdout)) == (0, ["no queues"])
     assert json.loads(run_stats(database_url, "--json").stdout) == []
 
 
@@ -162,3 +169,17 @@ def test_a_database_without_fastqueue_says_to_migrate(empty_database_url: str) -
     result = run_stats(empty_database_url)
     assert result.returncode == 1
     assert "run `fastqueue db-migrate`" in result.stderr
+
+
+def test_the_store_line_shows_the_rotation_state(database_url: str) -> None:
+    before = run_stats(database_url)
+    assert before.returncode == 0, before.stderr
+    assert before.stdout.endswith("\nstore: slot 0, 0 rotations, 0 skipped; last attempt: -; never rotated\n")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("set fastqueue.rotation_min_changes = 0")
+        assert conn.execute("select outcome from fastqueue.rotate_store()").fetchone() == ("rotated",)
+    after = run_stats(database_url).stdout.rstrip("\n").rsplit("\n", 1)[1]
+    assert re.fullmatch(
+        r"store: slot 1, 1 rotations, 0 skipped; last attempt: rotated; last rotation \d+\.\d s ago, carried 0 deliveries",
+        after,
+    ), after

@@ -31,14 +31,18 @@ async def health(pool: Pool):
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 async def prometheus_metrics(pool: Pool) -> Response:
-    """Prometheus text format: HTTP requests by method, route and status; messages per queue."""
+    """Prometheus text format: HTTP requests by method, route and status; messages per queue; the
+    store's rotations."""
     depths = None
+    rotation = None
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS + 1):
             async with pool.connection(timeout=PROBE_TIMEOUT_SECONDS) as conn:
                 cursor = await conn.execute(queries.QUEUE_DEPTHS)
                 depths = await cursor.fetchall()
+                cursor = await conn.execute(queries.STORE_ROTATION)
+                rotation = await cursor.fetchone()
     except (psycopg.Error, TimeoutError) as exc:
         log.warning("metrics: queue depths unavailable: %s", str(exc).strip() or type(exc).__name__)
-    body, content_type = metrics.exposition(depths)
+    body, content_type = metrics.exposition(depths, rotation)
     return Response(body, media_type=content_type)

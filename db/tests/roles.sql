@@ -2,7 +2,7 @@
 -- read queue_stats, fastqueue_admin may call every API function and read the overview views; none of
 -- them, nor PUBLIC, may touch a table or an internal helper. Each role is tried for real with SET LOCAL ROLE.
 begin;
-select plan(170);
+select plan(182);
 
 -- Fixtures, made by the owner.
 do $$
@@ -17,6 +17,9 @@ end $$;
 insert into fastqueue.messages (id, queue_id, data, expired_at, scheduled_at) values
     ('00000000-0000-4000-8000-000000000001', 'roles-work', '{"n": 1}', now() + interval '1 hour', now()),
     ('00000000-0000-4000-8000-000000000002', 'roles-work', '{"n": 2}', now() + interval '1 hour', now());
+
+-- rotate_store() may rotate: setval is not rolled back with the test, so the slot is put back at the end.
+create temp table slot_at_start on commit drop as select last_value::smallint as slot from fastqueue.store_slot;
 
 -- PUBLIC stands in as a role of its own that nobody granted anything (rolled back with the test).
 create role fastqueue_test_nobody nologin;
@@ -48,6 +51,8 @@ insert into api_calls values
     ('queue_depths', $$ select fastqueue.queue_depths() $$, '{fastqueue_admin}'),
     ('queue_stats', $$ select fastqueue.queue_stats('roles-work') $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('redrive_queue', $$ select fastqueue.redrive_queue('roles-other', 'roles-work') $$, '{fastqueue_admin}'),
+    ('rotate_store', $$ select fastqueue.rotate_store() $$, '{fastqueue_admin}'),
+    ('rotate_store_for', $$ call fastqueue.rotate_store_for(0) $$, '{fastqueue_admin}'),
     ('set_deadline', $$ select fastqueue.set_deadline('00000000-0000-4000-8000-000000000002', 0) $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('update_queue', $$ select fastqueue.update_queue('roles-other', null, 60, 600) $$, '{fastqueue_admin}'),
     ('watch_queue', $$ select fastqueue.watch_queue('roles-work', 'roles-test', 1) $$, '{fastqueue_consumer,fastqueue_admin}');
@@ -73,6 +78,7 @@ insert into table_statements values
 create temp table view_selects (name text primary key, statement text not null) on commit drop;
 insert into view_selects values
     ('queue_overview', $$ select * from fastqueue.queue_overview $$),
+    ('store_overview', $$ select * from fastqueue.store_overview $$),
     ('topic_overview', $$ select * from fastqueue.topic_overview $$);
 grant select on api_calls, table_statements, view_selects to public;
 
@@ -198,5 +204,6 @@ select throws_ok(v.statement, '42501', null, format('PUBLIC may not read %s.', v
   from view_selects v order by v.name;
 reset role;
 
+select setval('fastqueue.store_slot', (select slot from slot_at_start)) is not null as slot_restored;
 select * from finish();
 rollback;

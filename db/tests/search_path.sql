@@ -3,20 +3,21 @@
 -- pg_catalog in its own search_path (functions, operators) or in pg_temp (tables). The internal
 -- helpers have neither clause: the planner inlines the small SQL ones into their callers.
 begin;
-select plan(36);
+select plan(38);
 
 select is_definer('fastqueue', f, format('%s runs as its owner (SECURITY DEFINER).', f))
   from unnest(array[
         'create_topic', 'get_topic', 'list_topics', 'delete_topic',
         'create_queue', 'update_queue', 'get_queue', 'list_queues', 'delete_queue',
         'queue_stats', 'purge_queue', 'redrive_queue',
-        'publish', 'consume', 'ack', 'nack', 'cleanup', 'queue_depths'
+        'publish', 'consume', 'ack', 'nack', 'cleanup', 'queue_depths', 'rotate_store'
        ]) f
  order by f;
 
 select is_empty(
     $$ select p.oid::regprocedure::text from pg_catalog.pg_proc p
         where p.pronamespace = 'fastqueue'::regnamespace and p.proname !~ '^_'
+          and p.proname <> 'rotate_store_for'  -- a procedure that COMMITs: see below
           and (not p.prosecdef
                or p.proconfig[1] is distinct from 'search_path=pg_catalog, pg_temp'
                -- consume also fixes how its lease statement is planned (see db/functions/consume.sql)
@@ -24,6 +25,14 @@ select is_empty(
                                           then array['plan_cache_mode=force_generic_plan', 'jit=off']
                                           else array[]::text[] end) $$,
     'Every API function is SECURITY DEFINER with SET search_path = pg_catalog, pg_temp (consume: and its planner settings, nothing else).'
+);
+-- PostgreSQL refuses COMMIT in a procedure that is SECURITY DEFINER or has a SET clause, so
+-- rotate_store_for runs as its caller and names everything with its schema (operators included).
+select ok(
+    (select not p.prosecdef and p.proconfig is null
+            and pg_catalog.pg_get_functiondef(p.oid) !~ '[^.](now|clock_timestamp|pg_sleep|make_interval)\('
+       from pg_catalog.pg_proc p where p.oid = 'fastqueue.rotate_store_for'::regproc),
+    'rotate_store_for (it COMMITs) is the one API routine that is not SECURITY DEFINER: no SET clause, every function it calls schema-qualified.'
 );
 select is_empty(
     $$ select p.oid::regprocedure::text from pg_catalog.pg_proc p

@@ -1,7 +1,7 @@
 -- The shape of the SQL API: which functions exist, their positional signatures and result types
 -- (a contract other services code against, DESIGN.md), a COMMENT on each, and no overloads.
 begin;
-select plan(33);
+select plan(36);
 
 -- Internal helpers are listed too: functions_are compares the whole schema, so adding or
 -- dropping any function has to be a reviewed change of this list.
@@ -25,6 +25,8 @@ select functions_are(
         'peek',
         -- beyond DESIGN.md's table: the API's own manual for psql users (its functions and their COMMENTs)
         'manual',
+        -- beyond DESIGN.md's table: the store's rotation (docs/storage.md, Rotation)
+        'rotate_store', 'rotate_store_for',
         -- internal helpers
         '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filter_matches', '_filters_match', '_is_available',
         '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',
@@ -134,6 +136,13 @@ select is((select signature from api_signature where name = 'nack_messages'),
 select is((select signature from api_signature where name = 'cleanup'),
     ' -> fastqueue.cleanup_summary',
     'cleanup() takes no argument and returns a cleanup_summary row.');
+select is((select signature from api_signature where name = 'rotate_store'),
+    ' -> fastqueue.rotation_summary',
+    'rotate_store() takes no argument and returns a rotation_summary row.');
+select is((select pg_catalog.pg_get_function_arguments(p.oid) || ' / ' || p.prokind::text
+             from pg_catalog.pg_proc p where p.oid = 'fastqueue.rotate_store_for'::regproc),
+    'IN seconds integer / p',
+    'rotate_store_for(seconds) is a procedure.');
 select is((select signature from api_signature where name = 'peek'),
     'queue_id text, max_messages integer DEFAULT 10 -> SETOF fastqueue.messages',
     'peek(queue_id, max_messages = 10) returns a set of messages.');
@@ -161,11 +170,15 @@ select alike((select columns from result_type_columns where type_name = 'queue_s
 select is((select columns from result_type_columns where type_name = 'cleanup_summary'),
     'expired_messages bigint, dead_lettered_messages bigint, expired_deduplications bigint',
     'cleanup_summary holds expired_messages, dead_lettered_messages and expired_deduplications.');
+select is((select columns from result_type_columns where type_name = 'rotation_summary'),
+    'outcome text, current_slot smallint, carried_deliveries integer, carried_bodies integer, carried_in_flight integer, dropped_expired integer, dropped_orphaned integer, waited_for_lock boolean',
+    'rotation_summary holds outcome, current_slot, what was carried and dropped, and whether the lock was waited for.');
 
 -- Views are code too (db/functions/, applied after the functions they call): the console's overviews.
 -- messages: the store's deliveries with their bodies (migration 0009), the row type of the API's results.
-select views_are('fastqueue', array['messages', 'queue_overview', 'topic_overview'],
-    'Schema fastqueue holds exactly the views messages, queue_overview and topic_overview.');
+-- store_overview: the store's rotation (migration 0010).
+select views_are('fastqueue', array['messages', 'queue_overview', 'topic_overview', 'store_overview'],
+    'Schema fastqueue holds exactly the views messages, queue_overview, topic_overview and store_overview.');
 select is_empty(
     $$ select c.relname from pg_catalog.pg_class c
         where c.relnamespace = 'fastqueue'::regnamespace and c.relkind = 'v'

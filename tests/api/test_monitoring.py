@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -116,6 +117,17 @@ def test_metrics_report_queue_depths_from_sql(
     assert sample(text, "fastqueue_queue_available_messages", queue_id=queue["id"]) == 2
     assert sample(text, "fastqueue_queue_messages", queue_id=queue["id"]) == 3
     assert f'fastqueue_queue_available_messages{{queue_id="{empty["id"]}"}} 0.0' in text
+
+
+def test_metrics_report_the_store_rotation(server: Server, db: psycopg.Connection) -> None:
+    before = scrape(server.url)
+    db.execute("set fastqueue.rotation_min_changes = 0")
+    assert db.execute("select outcome from fastqueue.rotate_store()").fetchone()[0] == "rotated"
+    after = scrape(server.url)
+    assert sample(after, "fastqueue_store_rotations_total") == sample(before, "fastqueue_store_rotations_total") + 1
+    assert sample(after, "fastqueue_store_rotation_skips_total") == sample(before, "fastqueue_store_rotation_skips_total")
+    assert "fastqueue_store_seconds_since_rotation " in after
+    assert 0 <= sample(after, "fastqueue_store_seconds_since_rotation") < 3600
 
 
 def test_metrics_add_up_across_worker_processes(

@@ -3,7 +3,12 @@
 Several threads, each with its own connection, run seeded random operations on one topic fanned out
 to two queues (`work`, with dead queue `dead` after 2 deliveries, and `copy`, without): publish,
 consume (alone, or several consumers racing on one queue), ack, nack, lease expiry (the harness moves
-scheduled_at into the past), retention expiry (expired_at into the past), cleanup(), redrive and purge.
+scheduled_at into the past), retention expiry (expired_at into the past), cleanup(), redrive, purge and
+rotate_store(), while a background thread rotates the store all along (docs/storage.md, Rotation).
+Rotation must be invisible to the model but for one thing the model already allows: an expired
+message may be deleted at any moment (rotation drops it, as cleanup would). So an ack, nack or lease
+expiry that finds an expired message gone records it as expired, a purge may delete fewer, and the
+cleanup checks count rotation's drops (store_state.dropped_deliveries) with cleanup's own.
 After every step the database's answers are compared with a simple model, and at the end its whole
 state. Checked: no message is lost (each published copy is acked, purged, expired, or still there,
 dead-lettered or not), none is delivered to two consumers within one lease, none after it expired nor
@@ -224,8 +229,8 @@ def record_published(model: Model, rows: list, label: str) -> set[str]:
 def step(rng: random.Random, workers: list[Worker], model: Model, counter: Counter, n: int) -> None:
     kind = rng.choices(
         ["publish", "consume", "race", "ack", "nack", "lease_expiry", "retention_expiry", "cleanup",
-         "redrive", "purge", "ack_gone"],
-        weights=[16, 12, 20, 16, 7, 8, 3, 6, 4, 2, 3],
+         "redrive", "purge", "ack_gone", "rotate"],
+        weights=[16, 12, 20, 16, 7, 8, 3, 6, 4, 2, 3, 4],
     )[0]
     label = f"op {n} ({kind})"
     w = rng.randrange(len(workers))
@@ -266,14 +271,18 @@ def step(rng: random.Random, workers: list[Worker], model: Model, counter: Count
         if extra and ack_id is None:
             new = record_published(model, results.pop(extra[0]), label)
         if ack_id is not None:
-            assert results.pop(extra[0]) is True, f"{label}: ack of leased {ack_id} found nothing"
-            del model.messages[ack_id]
-            model.gone[ack_id] = "acked"
+            acked = results.pop(extra[0])
+            if not gone_if_expired(model, counter, ack_id, acked is not True):
+                assert acked is True, f"{label}: ack of leased {ack_id} found nothing"
+                del model.messages[ack_id]
+                model.gone[ack_id] = "acked"
         check_consumed(model, results, queue_id, new, label)
     elif kind in ("ack", "nack"):
         mine = model.leased(w)
         message_id = rng.choice(mine or model.leased())
         result = run_batch(workers, [(w, call_bool(kind, message_id))])[w]
+        if gone_if_expired(model, counter, message_id, result is not True):
+            return
         assert result is True, f"{label}: {kind} of leased {message_id} returned {result}"
         if kind == "ack":
             del model.messages[message_id]
@@ -289,6 +298,8 @@ def step(rng: random.Random, workers: list[Worker], model: Model, counter: Count
         changed = run_batch(workers, [(w, harness(
             "update fastqueue.messages set scheduled_at = now() - interval '1 second' where id = %s", (message_id,)
         ))])[w]
+        if gone_if_expired(model, counter, message_id, changed == 0):
+            return
         assert changed == 1, f"{label}: leased {message_id} is not in the table"
         model.messages[message_id].leased_by = None
     elif kind == "retention_expiry":
@@ -304,9 +315,10 @@ def step(rng: random.Random, workers: list[Worker], model: Model, counter: Count
         dead = [m for m, c in model.messages.items()
                 if not c.expired and c.queue == "work" and c.leased_by is None and c.attempts >= MAX_DELIVERIES]
         summary = run_batch(workers, [(w, scalar("select expired_messages, dead_lettered_messages from fastqueue.cleanup()"))])[w]
+        summary = (summary[0] + dropped_by_rotation(workers, w, counter), summary[1])
         assert tuple(summary) == (len(expired), len(dead)), (
-            f"{label}: cleanup() expired {summary[0]} and dead-lettered {summary[1]}, the model expected"
-            f" {len(expired)} and {len(dead)}"
+            f"{label}: cleanup() and rotations expired {summary[0]} and cleanup dead-lettered {summary[1]}, the model"
+            f" expected {len(expired)} and {len(dead)}"
         )
         for message_id in expired:
             del model.messages[message_id]
@@ -323,10 +335,75 @@ def step(rng: random.Random, workers: list[Worker], model: Model, counter: Count
         queue_id = rng.choice(["copy", "dead"])
         doomed = model.in_queue(queue_id)
         purged = run_batch(workers, [(w, scalar("select fastqueue.purge_queue(%s)", (queue_id,)))])[w][0]
-        assert purged == len(doomed), f"{label}: purge of {queue_id} deleted {purged}, the model expected {len(doomed)}"
+        # Expired ones a rotation dropped first are not purged: at most that many fewer.
+        droppable = sum(1 for m in doomed if model.messages[m].expired)
+        assert len(doomed) - droppable <= purged <= len(doomed), (
+            f"{label}: purge of {queue_id} deleted {purged}, the model expected {len(doomed)} ({droppable} expired)"
+        )
+        counter["expired, seen dropped"] += len(doomed) - purged
         for message_id in doomed:
             del model.messages[message_id]
             model.gone[message_id] = "purged"
+    elif kind == "rotate":
+        outcome = run_batch(workers, [(w, rotate_store())])[w]
+        assert outcome in ("rotated", "another rotation is running", "lock not available"), f"{label}: rotate_store() said {outcome}"
+        counter[f"rotate: {outcome}"] += 1
+
+
+def rotate_store():
+    def run(conn):
+        conn.execute("set fastqueue.rotation_min_changes = 0")  # every attempt worth it
+        return conn.execute("select outcome from fastqueue.rotate_store()").fetchone()[0]
+    return run
+
+
+def gone_if_expired(model: Model, counter: Counter, message_id: str, not_found: bool) -> bool:
+    """An expired message that was not found was dropped by a rotation: the model records it gone."""
+    if not (not_found and model.messages[message_id].expired):
+        return False
+    del model.messages[message_id]
+    model.gone[message_id] = "expired"
+    counter["expired, seen dropped"] += 1
+    return True
+
+
+def dropped_by_rotation(workers: list[Worker], w: int, counter: Counter) -> int:
+    """The expired messages still in the model that rotations dropped since the last cleanup: all
+    they dropped (store_state; only expired ones here: no queue is deleted) but those the model
+    already recorded gone. Read after cleanup(), which deletes every expired one left, so no rotation
+    can drop one afterwards."""
+    total = run_batch(workers, [(w, scalar("select dropped_deliveries from fastqueue.store_state"))])[w][0]
+    since = total - counter["dropped by rotation"] - counter["expired, seen dropped"]
+    counter["dropped by rotation"] = total
+    counter["expired, seen dropped"] = 0
+    return since
+
+
+class BackgroundRotation:
+    """Calls rotate_store() on its own connection all along a run, every attempt worth it."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.stop = threading.Event()
+        self.outcomes: Counter = Counter()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, daemon=True, name="model-rotation")
+        self.thread.start()
+
+    def _loop(self) -> None:
+        try:
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                conn.execute("set fastqueue.rotation_min_changes = 0")
+                while not self.stop.wait(0.02):
+                    self.outcomes[conn.execute("select outcome from fastqueue.rotate_store()").fetchone()[0]] += 1
+        except BaseException as exc:  # noqa: BLE001 (reported by close)
+            self.error = exc
+
+    def close(self) -> Counter:
+        self.stop.set()
+        self.thread.join(timeout=30)
+        assert self.error is None, f"the background rotation failed: {self.error}"
+        return self.outcomes
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -346,6 +423,7 @@ def test_at_least_once_delivery_matches_the_model(seed: int, database_url: str) 
     model = Model()
     counter: Counter = Counter()
     workers = [Worker(database_url, i) for i in range(WORKERS)]
+    rotation = BackgroundRotation(database_url)
     try:
         for n in range(OPERATIONS):
             try:
@@ -362,8 +440,11 @@ def test_at_least_once_delivery_matches_the_model(seed: int, database_url: str) 
         with psycopg.connect(database_url, autocommit=True) as conn:
             rows = conn.execute("select id::text, queue_id, delivery_attempts from fastqueue.messages").fetchall()
     finally:
+        rotations = rotation.close()
         for worker in workers:
             worker.close()
+    print(f"[model] seed {seed}: background rotation {dict(sorted(rotations.items()))}")
+    assert rotations["rotated"] > 0, "the background rotation never rotated: the run says nothing about rotation"
 
     table = {m: (q, a) for m, q, a in rows}
     expected = {m: (c.queue, c.attempts) for m, c in model.messages.items()}
@@ -390,6 +471,7 @@ def _final_cleanup(workers: list[Worker], model: Model, counter: Counter) -> Non
     expired = [m for m, c in model.messages.items() if c.expired]
     dead = [m for m, c in model.messages.items() if not c.expired and c.queue == "work" and c.attempts >= MAX_DELIVERIES]
     summary = run_batch(workers, [(0, scalar("select expired_messages, dead_lettered_messages from fastqueue.cleanup()"))])[0]
+    summary = (summary[0] + dropped_by_rotation(workers, 0, counter), summary[1])
     assert tuple(summary) == (len(expired), len(dead)), (
         f"final cleanup() expired {summary[0]} and dead-lettered {summary[1]}, the model expected {len(expired)} and {len(dead)}"
     )
