@@ -34,6 +34,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, help="seconds per SQL and HTTP case (default 10, --quick 3)")
     p.add_argument("--endurance-duration", type=int, help="seconds of each endurance run (default 600, --quick 60)")
     p.add_argument("--sample-interval", type=float, default=10.0, help="endurance sampling interval in seconds (10)")
+    p.add_argument("--cases", type=lambda text: [x.strip() for x in text.split(",") if x.strip()],
+                   help="run only these SQL cases (names as in bench/sqlbench.py CASES, comma-separated; default all)")
     p.add_argument("--clients", type=_ints, default=[1, 4, 16], help="pgbench client counts (1,4,16)")
     p.add_argument("--http-clients", type=_ints, default=[4, 16], help="HTTP concurrent clients (4,16)")
     p.add_argument("--workers", type=_ints, default=[1, 2], help="server worker counts (1,2)")
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = server_settings(target)
         print("bench: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
         if "sql" in args.parts:
-            results["sql"] = sqlbench.run(target, args.clients, args.duration)
+            results["sql"] = sqlbench.run(target, args.clients, args.duration, cases=args.cases)
             results["depth"] = sqlbench.run_depth(target, args.depths, args.duration)
         if "http" in args.parts:
             results["http"] = httpbench.run(target, args.http_clients, args.workers, args.duration)
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": command, "elapsed_minutes": (time.monotonic() - began) / 60, "note": args.note,
             "machine": machine(), "settings": settings, "cluster": cluster, "duration": args.duration,
             "clients": args.clients, "http_clients": args.http_clients, "workers": args.workers,
-            "depths": args.depths, "endurance_duration": args.endurance_duration,
+            "depths": args.depths, "cases": args.cases, "endurance_duration": args.endurance_duration,
             "sample_interval": args.sample_interval, "parts": args.parts,
         }
         report.write(results, args.output)

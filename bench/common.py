@@ -88,7 +88,7 @@ _PAYLOAD_SQL = json.dumps(PAYLOAD)
 _ATTRIBUTES_SQL = json.dumps(ATTRIBUTES)
 
 # Topics and queues of every case, created through the SQL API; the raw baseline table mirrors
-# a message's payload columns and its consume index, without its checks, FK and extra indexes.
+# fastqueue.messages' payload columns and its consume index, without its checks, FK and extra indexes.
 FIXTURES_SQL = f"""
 select fastqueue.create_topic('bench-one');
 select fastqueue.create_queue('bench-one-q', 'bench-one', {ACK_DEADLINE}, {RETENTION});
@@ -129,27 +129,84 @@ create extension if not exists pg_stat_statements;
 """
 
 
+@dataclass(frozen=True)
+class Store:
+    """Where this database keeps its messages. Today's store: one table, fastqueue.messages, a row per
+    copy (queue). The rotated store of issue 15 (docs/storage.md): fastqueue.message_bodies (the
+    payload once) and fastqueue.deliveries (a row per copy), each partitioned into two slots, with
+    fastqueue.messages a view over them. The bench speaks the SQL API; only its fixtures (prefill,
+    reset) and its measurements (sizes, counters) need to know which one it runs on."""
+
+    rotated: bool
+    leaves: tuple[str, ...]  # the tables that hold the rows: sizes are summed over these
+    delivery_leaves: tuple[str, ...]  # of those, the ones with a row per copy: insert/delete counters
+    deliveries: str  # the relation to count copies in (a table, or a partitioned parent)
+    has_state: bool  # fastqueue.store_state (rotation's counters) exists
+    can_rotate: bool  # fastqueue.rotate_store() exists
+
+    @property
+    def truncate_targets(self) -> str:
+        return "fastqueue.deliveries, fastqueue.message_bodies" if self.rotated else "fastqueue.messages"
+
+    @property
+    def description(self) -> str:
+        if not self.rotated:
+            return "today's store: one table, fastqueue.messages"
+        return ("the rotated store (docs/storage.md): " + ", ".join(self.leaves)
+                + ("" if self.can_rotate else "; no fastqueue.rotate_store() in this database"))
+
+
+def store_layout(conn: psycopg.Connection) -> Store:
+    rotated, has_state, can_rotate = conn.execute(
+        "select to_regclass('fastqueue.deliveries') is not null, to_regclass('fastqueue.store_state') is not null,"
+        "       to_regprocedure('fastqueue.rotate_store()') is not null").fetchone()
+    if not rotated:
+        return Store(False, ("fastqueue.messages",), ("fastqueue.messages",), "fastqueue.messages", has_state, can_rotate)
+
+    def leaves_of(parent: str) -> tuple[str, ...]:
+        return tuple(row[0] for row in conn.execute(
+            "select relid::regclass::text from pg_partition_tree(%s::regclass) where isleaf order by 1", (parent,)))
+
+    deliveries = leaves_of("fastqueue.deliveries")
+    return Store(True, deliveries + leaves_of("fastqueue.message_bodies"), deliveries, "fastqueue.deliveries",
+                 has_state, can_rotate)
+
+
 def prefill(conn: psycopg.Connection, queue_id: str, count: int) -> None:
     """Stores `count` available messages in a queue directly (as publish would, without its checks),
-    each with its own scheduled_at so the consume order is defined."""
+    each with its own scheduled_at so the consume order is defined. On the rotated store: a body and a
+    delivery per message, both in the current slot, with time-ordered ids as publish makes them."""
+    store = store_layout(conn)
     done = 0
     while done < count:
         chunk = min(200_000, count - done)
-        # A body and a delivery per message in the current slot (the store's tables, docs/storage.md).
-        conn.execute(
-            "with message as materialized ("
-            "  select g, fastqueue._new_message_id() as body_id, s.last_value as slot"
-            "    from fastqueue.store_slot s, generate_series(1, %s) g),"
-            " body as ("
-            "  insert into fastqueue.message_bodies (slot, id, data, attributes, size_bytes, created_at)"
-            "  select m.slot, m.body_id, %s::jsonb, %s::jsonb, octet_length(%s::jsonb::text) + octet_length(%s::jsonb::text), now()"
-            "    from message m)"
-            " insert into fastqueue.deliveries (slot, body_id, queue_id, scheduled_at, expired_at, created_at, updated_at)"
-            " select m.slot, m.body_id, %s, now() - interval '1 day' + (%s + m.g) * interval '1 microsecond',"
-            "        now() + interval '14 days', now(), now()"
-            "   from message m",
-            (chunk, _PAYLOAD_SQL, _ATTRIBUTES_SQL, _PAYLOAD_SQL, _ATTRIBUTES_SQL, queue_id, done),
-        )
+        if store.rotated:
+            # ids made before the inserts (materialized), so neither insert needs the other's rows in order
+            conn.execute(
+                "with message as materialized ("
+                "  select g, fastqueue._new_message_id() as body_id, s.last_value as slot"
+                "    from fastqueue.store_slot s, generate_series(1, %(chunk)s) g),"
+                " body as ("
+                "  insert into fastqueue.message_bodies (slot, id, data, attributes, size_bytes, created_at)"
+                "  select m.slot, m.body_id, %(data)s::jsonb, %(attributes)s::jsonb,"
+                "         octet_length(%(data)s::jsonb::text) + octet_length(%(attributes)s::jsonb::text), now()"
+                "    from message m)"
+                " insert into fastqueue.deliveries (slot, id, body_id, queue_id, scheduled_at, expired_at,"
+                "                                   created_at, updated_at)"
+                " select m.slot, fastqueue._new_message_id(), m.body_id, %(queue)s,"
+                "        now() - interval '1 day' + (%(done)s + m.g) * interval '1 microsecond',"
+                "        now() + interval '14 days', now(), now()"
+                "   from message m",
+                {"data": _PAYLOAD_SQL, "attributes": _ATTRIBUTES_SQL, "chunk": chunk, "queue": queue_id, "done": done},
+            )
+        else:
+            conn.execute(
+                "insert into fastqueue.messages (queue_id, data, attributes, expired_at, scheduled_at)"
+                " select %s, %s::jsonb, %s::jsonb, now() + interval '14 days',"
+                "        now() - interval '1 day' + (%s + g) * interval '1 microsecond'"
+                "   from generate_series(1, %s) g",
+                (queue_id, _PAYLOAD_SQL, _ATTRIBUTES_SQL, done, chunk),
+            )
         done += chunk
 
 
@@ -163,13 +220,53 @@ def prefill_raw(conn: psycopg.Connection, count: int) -> None:
 
 
 def queue_depth(conn: psycopg.Connection, queue_id: str) -> int:
-    return conn.execute("select count(*) from fastqueue.deliveries where queue_id = %s", (queue_id,)).fetchone()[0]
+    """Copies of messages in the queue (available, delayed or leased)."""
+    store = store_layout(conn)
+    return conn.execute(f"select count(*) from {store.deliveries} where queue_id = %s", (queue_id,)).fetchone()[0]
+
+
+def stored_copies(conn: psycopg.Connection) -> int:
+    """Copies of messages in all queues (a message published to 5 queues counts 5)."""
+    return conn.execute(f"select count(*) from {store_layout(conn).deliveries}").fetchone()[0]
+
+
+def stored_ids(conn: psycopg.Connection, ids: list[str]) -> int:
+    """How many of these message ids are stored (the view on the rotated store, the table today)."""
+    return conn.execute("select count(*) from fastqueue.messages where id = any(%s::uuid[])", (ids,)).fetchone()[0]
+
+
+def store_sizes(conn: psycopg.Connection) -> dict[str, int]:
+    """Bytes on disk of the store: heap, TOAST and indexes summed over its tables (both slots of both
+    tables on the rotated store). total is heap + TOAST + indexes."""
+    store = store_layout(conn)
+    heap, indexes, total = conn.execute(
+        "select coalesce(sum(pg_relation_size(r)), 0), coalesce(sum(pg_indexes_size(r)), 0),"
+        "       coalesce(sum(pg_total_relation_size(r)), 0)"
+        "  from unnest(%s::regclass[]) r", (list(store.leaves),)).fetchone()
+    return {"heap_bytes": int(heap), "index_bytes": int(indexes), "toast_bytes": int(total - heap - indexes),
+            "total_bytes": int(total)}
+
+
+def store_state(conn: psycopg.Connection) -> dict | None:
+    """Rotation's counters (fastqueue.store_state), or None on a store without it."""
+    if not store_layout(conn).has_state:
+        return None
+    row = conn.execute("select rotations, skips, carried_deliveries, last_outcome from fastqueue.store_state").fetchone()
+    if row is None:
+        return None
+    return {"rotations": int(row[0] or 0), "skips": int(row[1] or 0), "carried_deliveries": int(row[2] or 0),
+            "last_outcome": row[3]}
+
+
+def vacuum_store(conn: psycopg.Connection) -> None:
+    conn.execute(f"vacuum analyze {store_layout(conn).truncate_targets}")
 
 
 def reset_tables(conn: psycopg.Connection) -> None:
     """Empty tables, vacuumed and analyzed, so every case starts from the same state."""
-    conn.execute("truncate fastqueue.deliveries, fastqueue.message_bodies, fastqueue.deduplications, bench_raw.messages")
-    conn.execute("vacuum analyze fastqueue.deliveries, fastqueue.message_bodies")
+    store = store_layout(conn)
+    conn.execute(f"truncate {store.truncate_targets}, fastqueue.deduplications, bench_raw.messages")
+    conn.execute(f"vacuum analyze {store.truncate_targets}")
     conn.execute("vacuum analyze bench_raw.messages")
 
 

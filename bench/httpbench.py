@@ -23,7 +23,8 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 from app.settings import Settings
-from bench.common import ATTRIBUTES, PAYLOAD, ROOT, Target, prefill, queue_depth, reset_tables
+from bench.common import (ATTRIBUTES, PAYLOAD, ROOT, Target, prefill, queue_depth, reset_tables, stored_ids,
+                          vacuum_store)
 
 MAX_REQUESTS_PER_CLIENT = 2_000_000  # every loop is bounded in count as well as in time
 DRAIN_SECONDS = 15
@@ -396,8 +397,7 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 with Server(target.url, workers) as server:
                     echo(f"bench http: publish, {clients} clients, {workers} worker(s), {duration:.0f} s")
                     result = asyncio.run(_publish(server.base_url, clients, duration))
-                stored = conn.execute("select count(*) from fastqueue.deliveries where id = any(%s::uuid[])",
-                                      (result["ids"],)).fetchone()[0]
+                stored = stored_ids(conn, result["ids"])
                 n = len(result["latencies"])
                 rows.append({
                     "case": "publish", "clients": clients, "workers": workers, "requests": n,
@@ -412,7 +412,7 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 reset_tables(conn)
                 prefilled = int(consume_guess * duration * 2) + 5_000
                 prefill(conn, "bench-http-consume", prefilled)
-                conn.execute("vacuum analyze fastqueue.deliveries, fastqueue.message_bodies")
+                vacuum_store(conn)
                 with Server(target.url, workers) as server:
                     echo(f"bench http: consume+ack, {clients} clients, {workers} worker(s), {duration:.0f} s"
                          f" (queue prefilled with {prefilled:,})")
@@ -435,7 +435,7 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 # consume with acks (limit=10, each request acking the previous batch)
                 reset_tables(conn)
                 prefill(conn, "bench-http-consume", prefilled)
-                conn.execute("vacuum analyze fastqueue.deliveries, fastqueue.message_bodies")
+                vacuum_store(conn)
                 with Server(target.url, workers) as server:
                     echo(f"bench http: consume with acks, {clients} clients, {workers} worker(s), {duration:.0f} s"
                          f" (queue prefilled with {prefilled:,})")

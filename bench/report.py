@@ -3,6 +3,10 @@
 import json
 from pathlib import Path
 
+from bench.endurance import PROBE_INTERVAL
+
+PROBE_INTERVAL_MS = round(PROBE_INTERVAL * 1000)
+
 SECTIONS = ("## Machine", "## PostgreSQL", "## Commands", "## SQL level", "## Consume latency versus queue depth",
             "## HTTP level", "## Endurance", "## Targets")
 
@@ -40,21 +44,47 @@ def targets(results: dict) -> list[dict]:
                     "unit": unit, "detail": detail, "op": ">=" if higher_is_better else "<="})
 
     sql = {(r["case"], r["clients"]): r for r in results.get("sql", {}).get("rows", [])}
+
+    def ratio_of(case: str, baseline: str, clients: int, key: str = "tps"):
+        row, base = sql.get((case, clients)), sql.get((baseline, clients))
+        return row[key] / base[key] if row and base and base[key] else None
+
+    # issue 15's figures (each a ratio within this run); they replace the earlier publish, consume+ack,
+    # batch publish, depth and held-snapshot targets
     for clients in (4, 16):
-        row = sql.get(("publish_one", clients))
-        add(f"SQL publish / raw INSERT TPS at {clients} clients", row and row["ratio"], 0.7, "x")
-        row = sql.get(("consume_ack_1", clients))
-        add(f"SQL consume+ack (1) / raw dequeue at {clients} clients", row and row["ratio"], 0.7, "x")
-        row = sql.get(("consume_ack_next_1", clients))
-        add(f"SQL consume acking the previous (1, ack_message_ids) / raw dequeue at {clients} clients",
-            row and row["ratio"], 0.8, "x", detail="issue 15: one call per cycle")
-        row = sql.get(("consume_ack_100", clients))
-        add(f"SQL consume+ack (100) / raw dequeue of 100 at {clients} clients", row and row["ratio"], 0.7, "x",
-            detail="same target, batch form")
-    row = sql.get(("publish_batch100", 16))
-    add("SQL batch publish of 100, messages/s at 16 clients", row and row["messages_per_second"], 150_000, " msg/s")
-    row = sql.get(("publish_batch100", 1))
-    add("SQL batch publish of 100, messages/s at 1 client", row and row["messages_per_second"], 100_000, " msg/s")
+        add(f"SQL publish to 1 queue / raw INSERT TPS at {clients} clients", ratio_of("publish_one", "raw_insert", clients),
+            0.8, "x", detail="issue 15")
+    for clients in (4, 16):
+        add(f"SQL consume+ack with ack_message_ids, 1 per cycle / raw SKIP LOCKED dequeue, messages/s at {clients} clients",
+            ratio_of("consume_ack_next_1", "raw_dequeue", clients, "messages_per_second"), 0.8, "x",
+            detail="issue 15: one call per cycle")
+    for clients in (4, 16):
+        add(f"SQL publish fanning out to 5 queues / publish to 1 queue, TPS at {clients} clients",
+            ratio_of("publish_fanout5", "publish_one", clients), 0.8, "x", detail="issue 15; the bench's payload")
+    one_4k = [r for r in sql.values() if r["case"] == "publish_one_4k" and r.get("messages_published")]
+    fan_4k = [r for r in sql.values() if r["case"] == "publish_fanout5_4k" and r.get("messages_published")]
+
+    def pooled(rows: list[dict]):
+        published = sum(r["messages_published"] for r in rows)
+        return sum(r["store_growth_bytes"] for r in rows) / published if published else None
+
+    b1, b5 = pooled(one_4k), pooled(fan_4k)
+    add("SQL publish fanning out to 5 queues / publish to 1 queue, on-disk bytes per message, 4 KiB payload",
+        b5 / b1 if b1 and b5 else None, 1.3, "x", higher_is_better=False,
+        detail="issue 15; " + (f"{b5:,.0f} / {b1:,.0f} bytes: growth of the store's heap + TOAST + indexes over the"
+                               " runs ÷ messages published, summed over the client counts" if b1 and b5 else "not run"))
+    for clients in sorted({c for (_, c) in sql}):
+        add(f"SQL publish_batch of 100 / raw 100-row INSERT, messages/s at {clients} client{'s' if clients > 1 else ''}",
+            ratio_of("publish_batch100", "raw_insert100", clients, "messages_per_second"), 0.8, "x", detail="issue 15")
+    at16 = [r for r in sql.values() if r["clients"] == 16 and r.get("lock_samples")]
+    worst = max(at16, key=lambda r: r["slow_locks_max"] or 0) if at16 else None
+    add("SQL cases at 16 clients: relation locks not on the fast path (pg_locks fastpath = false), most in one sample",
+        worst and worst["slow_locks_max"], 0, "", higher_is_better=False,
+        detail="docs/storage.md's lock-manager check; per case in SQL level"
+               + (f"; worst: {worst['case']}" if worst and worst["slow_locks_max"] else ""))
+    for clients in (4, 16):
+        add(f"SQL consume+ack (100) / raw dequeue of 100 at {clients} clients", ratio_of("consume_ack_100", "raw_dequeue100",
+            clients, "messages_per_second"), 0.7, "x", detail="batch form")
 
     http = {(r["case"], r["clients"], r["workers"]): r for r in results.get("http", {}).get("rows", [])}
     pub1, pub2 = http.get(("publish", 16, 1)), http.get(("publish", 16, 2))
@@ -71,9 +101,9 @@ def targets(results: dict) -> list[dict]:
     depth = results.get("depth", {}).get("rows", [])
     if len(depth) >= 2 and depth[0]["consume_ms"] and depth[-1]["consume_ms"]:
         add(f"consume(10) latency at {depth[-1]['depth']:,} / at {depth[0]['depth']:,} queued",
-            depth[-1]["consume_ms"] / depth[0]["consume_ms"], 2.0, "x", higher_is_better=False)
+            depth[-1]["consume_ms"] / depth[0]["consume_ms"], 1.5, "x", higher_is_better=False, detail="issue 15")
     else:
-        add("consume(10) latency at 1M / at 1k queued", None, 2.0)
+        add("consume(10) latency at 1M / at 1k queued", None, 1.5, "x", higher_is_better=False)
 
     endurance = results.get("endurance", {})
     steady, held = endurance.get("steady"), endurance.get("held")
@@ -82,22 +112,33 @@ def targets(results: dict) -> list[dict]:
         return a / b if a is not None and b else None
 
     if steady:
-        add("endurance: last-minute / first-minute messages consumed/s",
-            ratio(steady["last_consumed_per_s"], steady["first_consumed_per_s"]), 0.9, "x")
-        growth = ratio(steady["sizes_last"]["heap_bytes"] + steady["sizes_last"]["index_bytes"],
-                       steady["sizes_first"]["heap_bytes"] + steady["sizes_first"]["index_bytes"])
-        add("endurance: table+index size, last / first minute (flat: <= 1.25x)", growth, 1.25, "x",
-            higher_is_better=False)
+        add("steady endurance: last-minute / first-minute messages consumed/s",
+            ratio(steady["last_consumed_per_s"], steady["first_consumed_per_s"]), 0.9, "x", detail="issue 15")
+        add("steady endurance: store size (heap + TOAST + indexes), last minute / first minute (means of the samples)",
+            ratio(steady.get("store_bytes_last_mean"), steady.get("store_bytes_first_mean")), 1.25, "x",
+            higher_is_better=False, detail="issue 15")
     else:
-        add("endurance: last-minute / first-minute", None, 0.9)
+        add("steady endurance: last-minute / first-minute messages consumed/s", None, 0.9, "x")
     if held:
-        add("held snapshot: last-minute / first-minute messages consumed/s",
-            ratio(held["last_consumed_per_s"], held["first_consumed_per_s"]), 0.5, "x")
+        add("held snapshot: minute-10 / minute-1 messages consumed/s",
+            ratio(held["last_consumed_per_s"], held["first_consumed_per_s"]), 0.8, "x",
+            detail="issue 15; last / first window of the held run")
+        add("held snapshot: minute-10 consumed/s / the steady run's minute 10",
+            ratio(held["last_consumed_per_s"], steady and steady["last_consumed_per_s"]), 0.8, "x", detail="issue 15")
+        add("held snapshot: store size (heap + TOAST + indexes) in the last minute / the steady run's (means of the samples)",
+            ratio(held.get("store_bytes_last_mean"), steady and steady.get("store_bytes_last_mean")), 3.0, "x",
+            higher_is_better=False,
+            detail="issue 15: at the end; " + (f"{_mib(held.get('store_bytes_last_mean'))} / {_mib(steady.get('store_bytes_last_mean'))}"
+                                                if steady else "no steady run"))
+        backlog = held.get("backlog_seconds")
+        add("held snapshot: backlog at the end, in seconds of publishing (depth ÷ last minute's published/s)",
+            backlog, 60, " s", higher_is_better=False,
+            detail=f"issue 15: below one minute of publishing; depth {held['sizes_last']['depth']:,}")
         add("held snapshot: first minute after release / steady first minute, consumed/s",
             ratio(held.get("after_release_consumed_per_s"), steady and steady["first_consumed_per_s"]), 0.9, "x",
             detail="back to normal within a minute of release (normal: >= 0.9x)")
     else:
-        add("held snapshot: last-minute / first-minute", None, 0.5)
+        add("held snapshot: minute-10 / minute-1 messages consumed/s", None, 0.8, "x")
     return out
 
 
@@ -119,31 +160,55 @@ def render(results: dict) -> str:
     lines += ["", "## Commands", "", "```", meta["command"], "```", ""]
     lines += [f"Options: per-case duration {meta['duration']} s, SQL clients {meta['clients']}, HTTP clients"
               f" {meta['http_clients']}, server workers {meta['workers']}, depths {meta['depths']}, endurance"
-              f" {meta['endurance_duration']} s sampled every {meta['sample_interval']} s. Parts run: {', '.join(meta['parts'])}.", ""]
+              f" {meta['endurance_duration']} s sampled every {meta['sample_interval']} s. Parts run: {', '.join(meta['parts'])}" + (f" (SQL cases: {', '.join(meta['cases'])})" if meta.get('cases') else "") + ".", ""]
     sql = results.get("sql")
     lines += ["## SQL level", ""]
     if sql:
         cmd = sql["rows"][0]["command"] if sql["rows"] else ""
         lines += ["pgbench with the scripts in `bench/sql/` (prepared statements, `-j` = min(clients, cores)),"
-                  f" e.g. `{cmd}`. Each case starts from truncated, vacuumed tables; consume and dequeue cases"
+                  f" e.g. `{cmd}`. Store: {sql.get('store', 'not recorded')}. Each case starts from truncated,"
+                  " vacuumed tables; consume and dequeue cases"
                   " start from a prefilled queue sized so it does not run dry. messages/s counts the rows really"
-                  " stored or deleted; \"vs raw\" is TPS over the raw baseline's TPS at the same client count"
-                  " (messages/s for consume). The raw table `bench_raw.messages` has the same payload columns,"
-                  " a uuid primary key and the same (queue_id, scheduled_at) index, without fastqueue's"
-                  " functions and its other indexes. \"server CPU µs/commit\" is the CPU the pgbench sessions'"
-                  " server processes used (from /proc) per committed database transaction over the middle 60 %"
-                  " of the run (a consume+ack script run is two commits): it moves much less with other load on"
-                  " the machine than TPS does, and says what one call costs the server.", ""]
+                  " stored or deleted (a message published to 5 queues counts 5); \"vs\" is TPS over the"
+                  " baseline's TPS at the same client count (messages/s for consume): the raw baseline, or for the"
+                  " 4 KiB fan-out the 4 KiB publish to 1 queue. The raw table `bench_raw.messages` has the same"
+                  " payload columns, a uuid primary key and the same (queue_id, scheduled_at) index, without"
+                  " fastqueue's functions and its other indexes. \"server CPU µs/commit\" is the CPU the pgbench"
+                  " sessions' server processes used (from /proc) per committed database transaction over the"
+                  " middle 60 % of the run (a consume+ack script run is two commits): it moves much less with"
+                  " other load on the machine than TPS does, and says what one call costs the server. \"bytes/msg\""
+                  " (4 KiB cases): growth of the store's heap + TOAST + indexes (every table of the store, both"
+                  " slots on the rotated store) over the run ÷ messages published (script runs that committed);"
+                  " nothing rotates or cleans up during the SQL part unless a pg_cron job does so in the bench's"
+                  " database (\"rotations\" counts them from fastqueue.store_state when it exists; in a"
+                  " publish-only case a rotation can only retire an empty slot or skip: it moves no bytes)."
+                  " \"locks not fast-path\": every 0.2 s, the relation locks in pg_locks held by the case's"
+                  " sessions with fastpath = false, max / mean per sample (the lock-manager contention check of"
+                  " docs/storage.md); \"most relations locked\": the most relations one session had locked in a"
+                  " sample (PostgreSQL 15 keeps the locks of at most 16 relations per session on the fast path).", ""]
         rows = []
         for r in sql["rows"]:
             note = "RAN DRY" if r["ran_dry"] else ""
             if r["failed"]:
                 note += f" {r['failed']} failed"
+            if r.get("rotations"):
+                note += f" {r['rotations']} rotations"
             cpu = r.get("backend_cpu_us_per_commit")
+            locks = (f"{_f(r['slow_locks_max'])} / {_f(r['slow_locks_mean'], 1)}" if r.get("lock_samples") else "–")
             rows.append([r["label"], r["clients"], _f(r["tps"]), _f(r["messages_per_second"]), _f(r["latency_ms"], 2),
-                         _f(r["ratio"], 2, "x") if r["ratio"] is not None else "", _f(cpu) if cpu else "", note])
-        lines += _table(["case", "clients", "TPS", "messages/s", "avg latency ms", "vs raw", "server CPU µs/commit",
-                         "notes"], rows)
+                         _f(r["ratio"], 2, "x") if r["ratio"] is not None else "", _f(cpu) if cpu else "",
+                         _f(r.get("bytes_per_message")) if r.get("bytes_per_message") else "", locks,
+                         _f(r.get("relation_locks_per_backend_max")) if r.get("lock_samples") else "–", note.strip()])
+        lines += _table(["case", "clients", "TPS", "messages/s", "avg latency ms", "vs", "server CPU µs/commit",
+                         "bytes/msg", "locks not fast-path, max / mean", "most relations locked by one session", "notes"], rows)
+        top = max(r["clients"] for r in sql["rows"]) if sql["rows"] else None
+        checked = [r for r in sql["rows"] if r["clients"] == top and r.get("lock_samples")]
+        if checked:
+            worst = max(checked, key=lambda r: r["slow_locks_max"] or 0)
+            where = f" ({worst['case']})" if worst["slow_locks_max"] else ""
+            lines += ["", f"Lock-manager check at {top} clients: relation locks not on the fast path, at most"
+                      f" {_f(worst['slow_locks_max'])} in one sample{where}; most relations one"
+                      f" session had locked: {_f(max(r['relation_locks_per_backend_max'] or 0 for r in checked))}."]
     else:
         lines.append("Not run (`--only`).")
     lines += ["", "## Consume latency versus queue depth", ""]
@@ -189,34 +254,57 @@ def render(results: dict) -> str:
     endurance = results.get("endurance")
     if endurance:
         s = endurance["steady"]
+        rotated = "rotations" in s
         lines += [f"pgbench `publish_one.sql` ({s['publishers']} clients) and `consume_ack_10.sql` ({s['consumers']}"
-                  " clients, 10 ms back-off when empty) on one queue at once, unthrottled; every"
-                  f" {s['interval']:.0f} s a sample of fastqueue.messages' insert/delete counters, heap and index"
-                  f" sizes, dead tuples and queue depth. First / last window: {s['window']:.0f} s. The held run keeps"
-                  " a REPEATABLE READ transaction (after one read) open on another connection for the whole run,"
-                  " then releases it and runs on for the recovery period.", ""]
+                  " clients, 10 ms back-off when empty) on one queue at once, unthrottled. Store:"
+                  f" {s.get('store', 'not recorded')}. Rotation: {s.get('rotation', 'not recorded')}. Every"
+                  f" {s['interval']:.0f} s a sample of the store's insert/delete counters (on the rotated store,"
+                  " summed over both slots of fastqueue.deliveries; published = inserts minus the deliveries"
+                  " rotation carried, consumed = deletes, i.e. acks), sizes summed over every table of the store"
+                  " (heap, TOAST, indexes), dead tuples, queue depth and, where fastqueue.store_state exists,"
+                  " rotations done and skipped and deliveries carried. A probe connection times one"
+                  f" consume(10) every {PROBE_INTERVAL_MS} ms (and acks what it got): \"consume p99\" is over"
+                  " the run (and per sample window in the samples). First / last window:"
+                  f" {s['window']:.0f} s (minute 1 and minute 10 of a 10-minute run). The held run keeps"
+                  " a REPEATABLE READ transaction (after one read of fastqueue.topics) open on another connection"
+                  " for the whole run, then releases it and runs on for the recovery period. Backlog: depth at the"
+                  " end ÷ the last window's published/s. Sizes in the table are single samples (minute 1, the end), with"
+                  " the means of the samples in the first and the last window beside them, which the size targets"
+                  " use (the rotated store's sizes are a saw-tooth: a slot fills, a TRUNCATE empties it).", ""]
         rows = []
         for name, run in (("steady", s), ("held snapshot", endurance["held"])):
+            first, last = run["sizes_first"], run["sizes_last"]
+            rot = run.get("rotations")
             rows.append([
                 name, f"{run['duration']} s", f"{_f(run['first_published_per_s'])} → {_f(run['last_published_per_s'])}",
                 f"{_f(run['first_consumed_per_s'])} → {_f(run['last_consumed_per_s'])}",
-                f"{_mib(run['sizes_first']['heap_bytes'])} → {_mib(run['sizes_last']['heap_bytes'])}",
-                f"{_mib(run['sizes_first']['index_bytes'])} → {_mib(run['sizes_last']['index_bytes'])}",
-                f"{_mib(run['sizes_first']['scheduled_idx_bytes'])} → {_mib(run['sizes_last']['scheduled_idx_bytes'])}",
-                f"{_f(run['sizes_first']['n_dead_tup'])} → {_f(run['sizes_last']['n_dead_tup'])}",
-                f"{_f(run['sizes_first']['depth'])} → {_f(run['sizes_last']['depth'])}",
+                f"{_mib(first.get('total_bytes'))} → {_mib(last.get('total_bytes'))}"
+                f" (means {_mib(run.get('store_bytes_first_mean'))} → {_mib(run.get('store_bytes_last_mean'))})",
+                f"{_mib(first['heap_bytes'])} → {_mib(last['heap_bytes'])}",
+                f"{_mib(first['index_bytes'])} → {_mib(last['index_bytes'])}",
+                f"{_mib(first['scheduled_idx_bytes'])} → {_mib(last['scheduled_idx_bytes'])}",
+                f"{_f(first['n_dead_tup'])} → {_f(last['n_dead_tup'])} (max {_f(run.get('max_dead_tuples'))})",
+                f"{_f(first['depth'])} → {_f(last['depth'])} ({_f(run.get('backlog_seconds'), 1)} s)",
+                f"{_f(run.get('consume_p99_ms'), 1)} / {_f(run.get('consume_max_ms'), 1)}",
+                f"{_f(rot['rotations'])} / {_f(rot['skips'])} / {_f(rot['carried_deliveries'])}" if rot else "–",
                 (f"{_f(run.get('after_release_published_per_s'))} / {_f(run.get('after_release_consumed_per_s'))} in {run['recovery']} s;"
-                 f" heap {_mib(run['sizes_after_release']['heap_bytes'])}, indexes {_mib(run['sizes_after_release']['index_bytes'])},"
-                 f" dead {_f(run['sizes_after_release']['n_dead_tup'])}") if run.get("held_snapshot") else "",
+                 f" store {_mib(run['sizes_after_release'].get('total_bytes'))}, heap {_mib(run['sizes_after_release']['heap_bytes'])},"
+                 f" indexes {_mib(run['sizes_after_release']['index_bytes'])}, dead {_f(run['sizes_after_release']['n_dead_tup'])}")
+                if run.get("held_snapshot") else "",
             ])
-        lines += _table(["run", "length", "published/s first → last", "consumed/s first → last", "heap",
-                         "all indexes", "(queue_id, scheduled_at) index", "dead tuples", "depth",
+        lines += _table(["run", "length", "published/s first → last", "consumed/s first → last",
+                         "store (heap + TOAST + indexes)", "heap", "all indexes", "(queue_id, scheduled_at) index",
+                         "dead tuples", "depth (backlog)", "consume p99 / max ms", "rotations done / skipped / carried",
                          "after release: published/s / consumed/s"], rows)
-        lines += ["", "Samples (t s: published/s, consumed/s, heap, indexes, dead tuples, depth):", ""]
+        lines += ["", "Samples (t s: published/s, consumed/s, store size, heap, indexes, dead tuples, depth, consume p99 ms"
+                  + (", rotations done / skipped / deliveries carried since the start" if rotated else "") + "):", ""]
         for name, run in (("steady", s), ("held snapshot", endurance["held"])):
             lines.append(f"- {name}: " + "; ".join(
-                f"{x['t']:.0f}: {_f(x.get('published_per_s'))}, {_f(x.get('consumed_per_s'))}, {_mib(x['heap_bytes'])},"
-                f" {_mib(x['index_bytes'])}, {_f(x['n_dead_tup'])}, {_f(x['depth'])}"
+                f"{x['t']:.0f}: {_f(x.get('published_per_s'))}, {_f(x.get('consumed_per_s'))}, {_mib(x.get('total_bytes'))},"
+                f" {_mib(x['heap_bytes'])}, {_mib(x['index_bytes'])}, {_f(x['n_dead_tup'])}, {_f(x['depth'])},"
+                f" {_f(x.get('consume_p99_ms'), 1)}"
+                + (f", {_f(x['rotations'] - run['samples'][0]['rotations'])} / {_f(x['skips'] - run['samples'][0]['skips'])}"
+                   f" / {_f(x['carried_deliveries'] - run['samples'][0]['carried_deliveries'])}" if "rotations" in x else "")
                 for x in run["samples"][1:]))
     else:
         lines.append("Not run (`--only`).")
@@ -225,7 +313,7 @@ def render(results: dict) -> str:
     for t in targets(results):
         met = "not measured" if t["met"] is None else ("met" if t["met"] else "**not met**")
         unit = t.get("unit", "")
-        rows.append([t["target"], _f(t["figure"], 2 if unit in ("x", " ms") else 0, unit) if t["figure"] is not None else "–",
+        rows.append([t["target"], _f(t["figure"], 2 if unit in ("x", " ms") else 1 if unit == " s" else 0, unit) if t["figure"] is not None else "–",
                      f"{t['op']} {_f(float(t['required']), 2 if unit == 'x' else 0)}{unit}",
                      _f(t["ratio"], 2, "x") if t["ratio"] is not None else "–", met + (f" ({t['detail']})" if t["detail"] else "")])
     lines += _table(["target", "figure", "required", "figure / required (>= 1 is met)", "status"], rows)
@@ -251,7 +339,9 @@ def console_table(results: dict) -> str:
             out.append(f"endurance {name}: consumed/s {run['first_consumed_per_s'] or 0:,.0f} -> {run['last_consumed_per_s'] or 0:,.0f},"
                        f" published/s {run['first_published_per_s'] or 0:,.0f} -> {run['last_published_per_s'] or 0:,.0f},"
                        f" heap {_mib(run['sizes_first']['heap_bytes'])} -> {_mib(run['sizes_last']['heap_bytes'])},"
-                       f" indexes {_mib(run['sizes_first']['index_bytes'])} -> {_mib(run['sizes_last']['index_bytes'])}")
+                       f" indexes {_mib(run['sizes_first']['index_bytes'])} -> {_mib(run['sizes_last']['index_bytes'])},"
+                       f" store {_mib(run['sizes_first'].get('total_bytes'))} -> {_mib(run['sizes_last'].get('total_bytes'))},"
+                       f" consume p99 {_f(run.get('consume_p99_ms'), 1)} ms, rotations {run.get('rotations')}")
     for t in targets(results):
         status = "n/a" if t["met"] is None else ("met" if t["met"] else "NOT MET")
         out.append(f"target {status:<7} {t['target']}: {_f(t['figure'], 2)}")
