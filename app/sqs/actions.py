@@ -96,6 +96,12 @@ async def _queue(ctx: Context, queue_id: str) -> DictRow:
     return await _one(ctx, queries.GET_QUEUE, {"id": queue_id})
 
 
+def _dead_letter_target_missing() -> SqsError:
+    return SqsError(
+        "InvalidParameterValue", "Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist."
+    )
+
+
 def _write_settings(queue_id: str, settings: Mapping[str, Any]) -> dict[str, Any]:
     filters = settings["message_filters"]
     return {**settings, "id": queue_id, "message_filters": None if filters is None else Jsonb(filters)}
@@ -114,6 +120,8 @@ async def create_queue(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any
     try:
         await fetch_one(ctx.pool, queries.CREATE_QUEUE, _write_settings(name, settings))
     except psycopg.Error as exc:
+        if exc.sqlstate == "P0002":  # the queue has no topic: the dead queue is missing
+            raise _dead_letter_target_missing() from exc
         if exc.sqlstate != "23505":
             raise sql_error(exc) from exc
         # It exists: the same URL when the attributes given are its own, as SQS does.
@@ -152,7 +160,9 @@ async def list_queues(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]
             raise invalid("NextToken", token, "Invalid NextToken value.") from None
     names = [name for name in await _queue_ids(ctx) if name.startswith(prefix) and name > after]
     page = names[: max_results or 1000]
-    result: dict[str, Any] = {"QueueUrls": [queues.queue_url(ctx.base_url, name) for name in page]}
+    result: dict[str, Any] = {}
+    if page:  # SQS leaves QueueUrls out when there are none
+        result["QueueUrls"] = [queues.queue_url(ctx.base_url, name) for name in page]
     if max_results is not None and len(names) > len(page):
         result["NextToken"] = base64.urlsafe_b64encode(page[-1].encode("utf-8")).decode("ascii")
     return result
@@ -197,7 +207,13 @@ async def set_queue_attributes(ctx: Context, params: Mapping[str, Any]) -> dict[
     queue_id = _queue_id(params)
     attributes = string_map(params, "Attributes")
     current = queues.settings_of(await _queue(ctx, queue_id))
-    await _one(ctx, queries.UPDATE_QUEUE, _write_settings(queue_id, queues.apply(current, attributes)))
+    settings = queues.apply(current, attributes)
+    try:
+        await fetch_one(ctx.pool, queries.UPDATE_QUEUE, _write_settings(queue_id, settings))
+    except psycopg.Error as exc:
+        if exc.sqlstate == "P0002" and settings["dead_queue_id"] is not None:
+            raise _dead_letter_target_missing() from exc
+        raise sql_error(exc) from exc
     return {}
 
 
