@@ -18,7 +18,7 @@ from app.listener import Listener
 from app.metrics import MetricsMiddleware
 from app.routes import console, consume, docs, health, leases, overview, publish, queues, send, topics
 from app.settings import Settings, get_settings
-from app.sqs import SqsMiddleware
+from app.sqs import install as install_sqs
 
 DESCRIPTION = """
 A pub/sub message queue whose logic lives in PostgreSQL.
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(AuthMiddleware, tokens=tokens)
     # SQS requests (X-Amz-Target: AmazonSQS.*) are answered here, signed with SigV4 instead of a bearer
     # token (app/sqs, docs/sqs.md); every other request goes on to the REST API.
-    app.add_middleware(SqsMiddleware, settings=settings)
+    install_sqs(app, settings)
     app.add_middleware(MetricsMiddleware)
     # Routes are matched in this order, one by one: the hot ones (publish, consume, ack/nack) first.
     # /docs groups operations by tag, and keeps each tag's operations in this order (as before).

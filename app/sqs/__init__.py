@@ -9,6 +9,15 @@ actions.py   the actions, each a few calls of the SQL API
 middleware.py  where SQS requests are told apart from REST ones and answered
 """
 
-from app.sqs.middleware import SqsMiddleware
+from starlette.applications import Starlette
 
-__all__ = ["SqsMiddleware"]
+from app.settings import Settings
+from app.sqs.middleware import SqsMiddleware, SqsSettings
+
+__all__ = ["SqsMiddleware", "SqsSettings", "install"]
+
+
+def install(app: Starlette, settings: Settings) -> None:
+    """Adds the SQS endpoint to the app. Reads FASTQUEUE_SQS_* now, so that a malformed value stops
+    the server at start (Starlette builds its middleware only on the first request)."""
+    app.add_middleware(SqsMiddleware, settings=settings, sqs_settings=SqsSettings())
