@@ -2,8 +2,8 @@
 
 from typing import Any
 
-import boto3
-from botocore.config import Config
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
 
 REGION = "us-east-1"
 # No retries: a test sees the server's first answer (botocore would retry 5xx and throttling).

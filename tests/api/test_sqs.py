@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import botocore.exceptions
+import botocore.exceptions  # type: ignore[import-untyped]
 import httpx
 import psycopg
 import pytest

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import botocore.auth
-import botocore.exceptions
+import botocore.auth  # type: ignore[import-untyped]
+import botocore.exceptions  # type: ignore[import-untyped]
 import httpx
 import pytest
 
@@ -104,13 +104,14 @@ def test_roles_limit_the_actions(signed_server: Server, uid: Callable[[str], str
     message = consumer.receive_message(QueueUrl=url)["Messages"][0]
     consumer.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     assert consumer.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-    for call in (
+    calls: list[Callable[[], Any]] = [
         lambda: publisher.receive_message(QueueUrl=url),
         lambda: publisher.create_queue(QueueName=name + "-x"),
         lambda: consumer.send_message(QueueUrl=url, MessageBody="x"),
         lambda: consumer.purge_queue(QueueUrl=url),
         lambda: consumer.delete_queue(QueueUrl=url),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(botocore.exceptions.ClientError) as excinfo:
             call()
         assert _code(excinfo) == "AccessDenied"
