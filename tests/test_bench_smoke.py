@@ -30,7 +30,7 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
         "--depths", "500,2000", "--endurance-duration", "6", "--sample-interval", "2",
         "--output", str(output),
     ]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=150)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=210)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     text = output.read_text()
@@ -47,7 +47,8 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
     assert [r["depth"] for r in results["depth"]["rows"]] == [500, 2000]
     assert all(r["consume_ms"] for r in results["depth"]["rows"])
     http = results["http"]["rows"]
-    assert {r["case"] for r in http} == {"publish", "consume+ack", "consume-with-acks", "end-to-end"}
+    assert {r["case"] for r in http} == {
+        "publish", "consume+ack", "consume-with-acks", "sqs-send", "sqs-receive+delete", "end-to-end"}
     for row in http:
         assert row["checked"] > 0, row
         assert row["lost"] == 0 and row["duplicates"] == 0, row
