@@ -158,7 +158,8 @@ async def list_queues(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]
             after = base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
         except (binascii.Error, ValueError):
             raise invalid("NextToken", token, "Invalid NextToken value.") from None
-    names = [name for name in await _queue_ids(ctx) if name.startswith(prefix) and name > after]
+    # In code point order here, whatever the database's collation: NextToken is the last name answered.
+    names = sorted(name for name in await _queue_ids(ctx) if name.startswith(prefix) and name > after)
     page = names[: max_results or 1000]
     result: dict[str, Any] = {}
     if page:  # SQS leaves QueueUrls out when there are none
