@@ -42,6 +42,7 @@ ROLES = (PUBLISHER, CONSUMER, ADMIN)
 REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/topics/{topic_id}/messages"): PUBLISHER,
     ("POST", "/topics/{topic_id}/messages/batch"): PUBLISHER,
+    ("POST", "/queues/{queue_id}/messages"): PUBLISHER,
     ("GET", "/queues/{queue_id}/messages"): CONSUMER,
     ("POST", "/queues/{queue_id}/messages/consume"): CONSUMER,
     ("PUT", "/messages/{message_id}/ack"): CONSUMER,

@@ -16,8 +16,9 @@ from app.db import create_pool
 from app.limits import BodySizeLimitMiddleware
 from app.listener import Listener
 from app.metrics import MetricsMiddleware
-from app.routes import console, consume, docs, health, leases, overview, publish, queues, topics
+from app.routes import console, consume, docs, health, leases, overview, publish, queues, send, topics
 from app.settings import Settings, get_settings
+from app.sqs import install as install_sqs
 
 DESCRIPTION = """
 A pub/sub message queue whose logic lives in PostgreSQL.
@@ -91,10 +92,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     setattr(app.state, AUTH_REQUIRED_STATE, bool(tokens))
     if tokens:
         app.add_middleware(AuthMiddleware, tokens=tokens)
+    # SQS requests (X-Amz-Target: AmazonSQS.*) are answered here, signed with SigV4 instead of a bearer
+    # token (app/sqs, docs/sqs.md); every other request goes on to the REST API.
+    install_sqs(app, settings)
     app.add_middleware(MetricsMiddleware)
     # Routes are matched in this order, one by one: the hot ones (publish, consume, ack/nack) first.
     # /docs groups operations by tag, and keeps each tag's operations in this order (as before).
-    for module in (publish, consume, leases, topics, queues, health, overview, console, docs):
+    for module in (publish, send, consume, leases, topics, queues, health, overview, console, docs):
         app.include_router(module.router)
     return app
 

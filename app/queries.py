@@ -23,6 +23,11 @@ PUBLISH_IDS = PUBLISH.replace("select * from", "select id, queue_id from", 1)
 PUBLISH_BATCH = (
     "select id, queue_id from fastqueue.publish_batch(topic_id => %(topic_id)s, messages => %(messages)s)"
 )
+# One message straight to one queue: POST /queues/{queue_id}/messages and SQS's SendMessage (app/sqs).
+SEND = (
+    "select * from fastqueue.send(queue_id => %(queue_id)s, data => %(data)s, attributes => %(attributes)s,"
+    " delay_seconds => %(delay_seconds)s::integer)"
+)
 
 _QUEUE_SETTINGS = (
     "topic_id => %(topic_id)s,"

@@ -29,6 +29,8 @@ from bench.common import (ATTRIBUTES, PAYLOAD, ROOT, Target, prefill, queue_dept
 MAX_REQUESTS_PER_CLIENT = 2_000_000  # every loop is bounded in count as well as in time
 DRAIN_SECONDS = 15
 REQUEST_TIMEOUT_SECONDS = 30.0
+SQS_CONTENT_TYPE = b"application/x-amz-json-1.0"
+SQS_QUEUE_URL = "http://127.0.0.1/000000000000/bench-http-consume"  # the queue is its last path segment
 
 
 def free_port() -> int:
@@ -146,12 +148,18 @@ class HttpConnection:
     async def post(self, path: str, body: bytes) -> Response:
         return await self.request(b"POST", path, body)
 
-    async def request(self, method: bytes, path: str, body: bytes | None = None) -> Response:
-        request = method + b" " + path.encode() + b" HTTP/1.1\r\n" + self.host_header
+    async def sqs(self, action: str, params: dict) -> Response:
+        """An SQS JSON-protocol call (the server's open mode: unsigned)."""
+        headers = b"X-Amz-Target: AmazonSQS.%b\r\n" % action.encode()
+        return await self.request(b"POST", "/", _dumps(params), SQS_CONTENT_TYPE, headers)
+
+    async def request(self, method: bytes, path: str, body: bytes | None = None,
+                      content_type: bytes = b"application/json", headers: bytes = b"") -> Response:
+        request = method + b" " + path.encode() + b" HTTP/1.1\r\n" + self.host_header + headers
         if body is None:
             request += b"\r\n"
         else:
-            request += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%b" % (len(body), body)
+            request += b"Content-Type: %b\r\nContent-Length: %d\r\n\r\n%b" % (content_type, len(body), body)
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
                 if self.writer is None:
@@ -312,6 +320,87 @@ async def _consume_ack(base_url: str, concurrency: int, duration: float, acks_in
             "errors": dict(errors), "elapsed": elapsed, "ran_dry": ran_dry}
 
 
+_SQS_SEND = {"QueueUrl": SQS_QUEUE_URL, "MessageBody": json.dumps(PAYLOAD, separators=(",", ":"))}
+
+
+async def _sqs_send(base_url: str, concurrency: int, duration: float) -> dict:
+    """SendMessage to one queue, one message per request (the SQS twin of the publish case)."""
+    latencies: list[float] = []
+    ids: list[str] = []
+    errors = Counter()
+    connections = await _connect_all(base_url, concurrency)
+    deadline = time.monotonic() + duration
+
+    async def sender(client: HttpConnection) -> None:
+        for _ in range(MAX_REQUESTS_PER_CLIENT):
+            if time.monotonic() >= deadline:
+                return
+            start = time.monotonic()
+            response = await client.sqs("SendMessage", _SQS_SEND)
+            latencies.append(time.monotonic() - start)
+            if response.status_code != 200:
+                errors[response.status_code] += 1
+                continue
+            ids.append(response.json()["MessageId"])
+
+    try:
+        started = time.monotonic()
+        await asyncio.gather(*(sender(client) for client in connections))
+        elapsed = time.monotonic() - started
+    finally:
+        await _close_all(connections)
+    return {"latencies": latencies, "ids": ids, "errors": dict(errors), "elapsed": elapsed}
+
+
+async def _sqs_receive_delete(base_url: str, concurrency: int, duration: float) -> dict:
+    """ReceiveMessage (10 at a time) then DeleteMessageBatch with their receipt handles: the SQS twin of
+    consume+ack (two requests per cycle)."""
+    latencies: list[float] = []
+    received = Counter()
+    acked = 0
+    ack_mismatch = 0
+    errors = Counter()
+    ran_dry = False
+    connections = await _connect_all(base_url, concurrency)
+    deadline = time.monotonic() + duration
+
+    async def consumer(client: HttpConnection) -> None:
+        nonlocal acked, ack_mismatch, ran_dry
+        for _ in range(MAX_REQUESTS_PER_CLIENT):
+            if time.monotonic() >= deadline:
+                return
+            start = time.monotonic()
+            response = await client.sqs("ReceiveMessage", {"QueueUrl": SQS_QUEUE_URL, "MaxNumberOfMessages": 10})
+            latencies.append(time.monotonic() - start)
+            if response.status_code != 200:
+                errors[response.status_code] += 1
+                continue
+            messages = response.json().get("Messages", [])
+            if not messages:
+                ran_dry = True
+                return
+            received.update(m["MessageId"] for m in messages)
+            entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)]
+            start = time.monotonic()
+            response = await client.sqs("DeleteMessageBatch", {"QueueUrl": SQS_QUEUE_URL, "Entries": entries})
+            latencies.append(time.monotonic() - start)
+            if response.status_code != 200:
+                errors[response.status_code] += 1
+                continue
+            deleted = len(response.json()["Successful"])
+            acked += deleted
+            ack_mismatch += deleted != len(entries)
+
+    try:
+        started = time.monotonic()
+        await asyncio.gather(*(consumer(client) for client in connections))
+        elapsed = time.monotonic() - started
+    finally:
+        await _close_all(connections)
+    return {"latencies": latencies, "received": received, "acked": acked, "ack_mismatch": ack_mismatch,
+            "errors": dict(errors), "elapsed": elapsed, "ran_dry": ran_dry}
+
+
 async def _end_to_end(base_url: str, concurrency: int, duration: float) -> dict:
     publishers = max(1, concurrency // 2)
     consumers = max(1, concurrency - publishers)
@@ -449,6 +538,46 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                     "messages_per_second": result["acked"] / result["elapsed"],
                     "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
                     "lost": prefilled - unique - remaining,
+                    "duplicates": sum(c - 1 for c in result["received"].values()), "errors": result["errors"],
+                    "checked": unique, "ack_mismatch": result["ack_mismatch"], "ran_dry": result["ran_dry"],
+                })
+
+                # SQS: SendMessage (the publish case's twin, to one queue), short
+                sqs_duration = max(1.0, duration / 2)
+                reset_tables(conn)
+                with Server(target.url, workers) as server:
+                    echo(f"bench http: SQS SendMessage, {clients} clients, {workers} worker(s), {sqs_duration:.0f} s")
+                    result = asyncio.run(_sqs_send(server.base_url, clients, sqs_duration))
+                stored = conn.execute("select count(*) from fastqueue.messages where id = any(%s::uuid[])",
+                                      (result["ids"],)).fetchone()[0]
+                n = len(result["latencies"])
+                rows.append({
+                    "case": "sqs-send", "clients": clients, "workers": workers, "requests": n,
+                    "requests_per_second": n / result["elapsed"],
+                    "messages_per_second": len(result["ids"]) / result["elapsed"],
+                    "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
+                    "lost": len(set(result["ids"])) - stored, "duplicates": len(result["ids"]) - len(set(result["ids"])),
+                    "errors": result["errors"], "checked": len(result["ids"]),
+                })
+
+                # SQS: ReceiveMessage + DeleteMessageBatch (the consume+ack case's twin), short
+                reset_tables(conn)
+                prefilled_sqs = int(consume_guess * sqs_duration * 2) + 5_000
+                prefill(conn, "bench-http-consume", prefilled_sqs)
+                conn.execute("vacuum analyze fastqueue.messages")
+                with Server(target.url, workers) as server:
+                    echo(f"bench http: SQS ReceiveMessage+DeleteMessageBatch, {clients} clients, {workers} worker(s),"
+                         f" {sqs_duration:.0f} s (queue prefilled with {prefilled_sqs:,})")
+                    result = asyncio.run(_sqs_receive_delete(server.base_url, clients, sqs_duration))
+                remaining = queue_depth(conn, "bench-http-consume")
+                unique = len(result["received"])
+                n = len(result["latencies"])
+                rows.append({
+                    "case": "sqs-receive+delete", "clients": clients, "workers": workers, "requests": n,
+                    "requests_per_second": n / result["elapsed"],
+                    "messages_per_second": result["acked"] / result["elapsed"],
+                    "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
+                    "lost": prefilled_sqs - unique - remaining,
                     "duplicates": sum(c - 1 for c in result["received"].values()), "errors": result["errors"],
                     "checked": unique, "ack_mismatch": result["ack_mismatch"], "ran_dry": result["ran_dry"],
                 })

@@ -234,7 +234,10 @@ def render(results: dict) -> str:
                   " batch} (messages/s counts the ids acked by requests answered 200). end-to-end: half the clients"
                   " publish, half consume with wait_seconds=1 and batch-ack; delivery latency is publish request"
                   " sent to consume response received. lost / duplicates are checked on every id (checked ="
-                  " ids tracked). requests/s counts every HTTP request (a consume+ack cycle is two).", ""]
+                  " ids tracked). requests/s counts every HTTP request (a consume+ack cycle is two)."
+                  " sqs-send and sqs-receive+delete: the same over the SQS JSON protocol (docs/sqs.md), SendMessage"
+                  " to one queue, and ReceiveMessage (10) then DeleteMessageBatch with the receipt handles; each"
+                  " runs half the duration.", ""]
         rows = []
         for r in http["rows"]:
             delivery = ""
@@ -330,7 +333,7 @@ def console_table(results: dict) -> str:
     for r in results.get("depth", {}).get("rows", []):
         out.append(f"depth {r['depth']:>10,} consume(10) {r['consume_ms'] or 0:.3f} ms")
     for r in results.get("http", {}).get("rows", []):
-        out.append(f"http  {r['case']:<12} w={r['workers']} c={r['clients']:<3} req/s={r['requests_per_second']:>8,.0f}"
+        out.append(f"http  {r['case']:<18} w={r['workers']} c={r['clients']:<3} req/s={r['requests_per_second']:>8,.0f}"
                    f" msg/s={r['messages_per_second']:>8,.0f} p50={r['p50_ms'] or 0:.1f} p99={r['p99_ms'] or 0:.1f} ms"
                    f" lost={r['lost']} dup={r['duplicates']} errors={r['errors'] or 0}")
     endurance = results.get("endurance")

@@ -55,7 +55,8 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
     assert [r["depth"] for r in results["depth"]["rows"]] == [500, 2000]
     assert all(r["consume_ms"] for r in results["depth"]["rows"])
     http = results["http"]["rows"]
-    assert {r["case"] for r in http} == {"publish", "consume+ack", "consume-with-acks", "end-to-end"}
+    assert {r["case"] for r in http} == {
+        "publish", "consume+ack", "consume-with-acks", "sqs-send", "sqs-receive+delete", "end-to-end"}
     for row in http:
         assert row["checked"] > 0, row
         assert row["lost"] == 0 and row["duplicates"] == 0, row

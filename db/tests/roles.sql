@@ -2,7 +2,7 @@
 -- read queue_stats, fastqueue_admin may call every API function and read the overview views; none of
 -- them, nor PUBLIC, may touch a table or an internal helper. Each role is tried for real with SET LOCAL ROLE.
 begin;
-select plan(182);
+select plan(186);
 
 -- Fixtures, made by the owner.
 do $$
@@ -47,6 +47,7 @@ insert into api_calls values
     ('nack_messages', $$ select fastqueue.nack_messages(array['00000000-0000-4000-8000-000000000002']::uuid[]) $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('publish', $$ select fastqueue.publish('roles-events', '{"n": 3}') $$, '{fastqueue_publisher,fastqueue_admin}'),
     ('publish_batch', $$ select fastqueue.publish_batch('roles-other-topic', '[{"data": {"n": 4}}]') $$, '{fastqueue_publisher,fastqueue_admin}'),
+    ('send', $$ select fastqueue.send('roles-other', '{"n": 6}') $$, '{fastqueue_publisher,fastqueue_admin}'),
     ('purge_queue', $$ select fastqueue.purge_queue('roles-other') $$, '{fastqueue_admin}'),
     ('queue_depths', $$ select fastqueue.queue_depths() $$, '{fastqueue_admin}'),
     ('queue_stats', $$ select fastqueue.queue_stats('roles-work') $$, '{fastqueue_consumer,fastqueue_admin}'),
@@ -100,8 +101,8 @@ select set_eq(
     $$ select p.proname::text from pg_catalog.pg_proc p
         where p.pronamespace = 'fastqueue'::regnamespace
           and pg_catalog.has_function_privilege('fastqueue_publisher', p.oid, 'execute') $$,
-    array['publish', 'publish_batch'],
-    'fastqueue_publisher may execute publish and publish_batch and no other function of schema fastqueue.'
+    array['publish', 'publish_batch', 'send'],
+    'fastqueue_publisher may execute publish, publish_batch and send and no other function of schema fastqueue.'
 );
 select set_eq(
     $$ select p.proname::text from pg_catalog.pg_proc p
@@ -158,6 +159,8 @@ select is((select count(*) from fastqueue.publish('roles-events', '{"n": 3}')), 
     'fastqueue_publisher can publish.');
 select is((select count(*) from fastqueue.publish_batch('roles-other-topic', '[{"data": {"n": 5}}]')), 0::bigint,
     'fastqueue_publisher can publish_batch.');
+select is((select queue_id from fastqueue.send('roles-other', '{"n": 7}')), 'roles-other',
+    'fastqueue_publisher can send.');
 select throws_ok(c.call, '42501', null, format('fastqueue_publisher may not call %s.', c.name))
   from api_calls c where not 'fastqueue_publisher' = any (c.roles) order by c.name;
 select throws_ok(t.statement, '42501', null, format('fastqueue_publisher may not %s.', t.description))

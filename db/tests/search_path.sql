@@ -3,14 +3,14 @@
 -- pg_catalog in its own search_path (functions, operators) or in pg_temp (tables). The internal
 -- helpers have neither clause: the planner inlines the small SQL ones into their callers.
 begin;
-select plan(38);
+select plan(39);
 
 select is_definer('fastqueue', f, format('%s runs as its owner (SECURITY DEFINER).', f))
   from unnest(array[
         'create_topic', 'get_topic', 'list_topics', 'delete_topic',
         'create_queue', 'update_queue', 'get_queue', 'list_queues', 'delete_queue',
         'queue_stats', 'purge_queue', 'redrive_queue',
-        'publish', 'consume', 'ack', 'nack', 'cleanup', 'queue_depths', 'rotate_store'
+        'publish', 'send', 'consume', 'ack', 'nack', 'cleanup', 'queue_depths', 'rotate_store'
        ]) f
  order by f;
 

@@ -1,7 +1,7 @@
 -- The shape of the SQL API: which functions exist, their positional signatures and result types
 -- (a contract other services code against, DESIGN.md), a COMMENT on each, and no overloads.
 begin;
-select plan(36);
+select plan(37);
 
 -- Internal helpers are listed too: functions_are compares the whole schema, so adding or
 -- dropping any function has to be a reviewed change of this list.
@@ -21,6 +21,8 @@ select functions_are(
         'available_queues', 'watch_queue',
         -- beyond DESIGN.md's table: many messages in one call (publisher features)
         'publish_batch',
+        -- beyond DESIGN.md's table: one message straight to one queue (SQS's SendMessage, docs/sqs.md)
+        'send',
         -- beyond DESIGN.md's table: look at a queue's messages without leasing them (the console)
         'peek',
         -- beyond DESIGN.md's table: the API's own manual for psql users (its functions and their COMMENTs)
@@ -115,6 +117,10 @@ select is((select signature from api_signature where name = 'publish'),
 select is((select signature from api_signature where name = 'publish_batch'),
     'topic_id text, messages jsonb -> SETOF fastqueue.messages',
     'publish_batch(topic_id, messages) returns a set of messages.');
+select is((select signature from api_signature where name = 'send'),
+    'queue_id text, data jsonb, attributes jsonb DEFAULT NULL::jsonb, delay_seconds integer DEFAULT NULL::integer'
+    ' -> fastqueue.messages',
+    'send(queue_id, data, attributes = null, delay_seconds = null) returns one message.');
 select is((select signature from api_signature where name = 'consume'),
     'queue_id text, max_messages integer DEFAULT 10, ack_message_ids uuid[] DEFAULT NULL::uuid[] -> SETOF fastqueue.messages',
     'consume(queue_id, max_messages = 10, ack_message_ids = null) returns a set of messages.');
