@@ -79,4 +79,4 @@ QUEUE_DEPTHS = "select queue_id, available_messages, total_messages from fastque
 OVERVIEW_QUEUES = "select * from fastqueue.queue_overview order by id"
 OVERVIEW_TOPICS = "select * from fastqueue.topic_overview order by id"
 PEEK = "select * from fastqueue.peek(queue_id => %(queue_id)s, max_messages => %(max_messages)s::integer)"
-HEALTH = "select 1 as ok"
+HEALTH = "select not pg_is_in_recovery() as writable"
