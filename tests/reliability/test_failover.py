@@ -18,9 +18,10 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -106,14 +107,26 @@ class Formation:
                 pytest.fail(f"the formation did not reach {wanted} within {timeout} s: {states}\n{self.show_state()}")
             time.sleep(0.5)
 
+    def promoted(self, node: str, since: float) -> float | None:
+        """time.time() when the monitor heard `node` report itself primary (or wait_primary) after `since`."""
+        with psycopg.connect(self.node_url("monitor", "pg_auto_failover"), autocommit=True, connect_timeout=5) as conn:
+            row = conn.execute(
+                "select extract(epoch from min(eventtime)) from pgautofailover.event where nodename = %s"
+                " and reportedstate in ('wait_primary', 'primary') and eventtime > to_timestamp(%s)",
+                (node, since),
+            ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
     def show_state(self) -> str:
         return self.script("autoctl", str(self.root), "monitor", "show", "state")
 
     def ensure_serving(self) -> None:
         """Every node running (a stopped or killed one started again), a primary with its secondary."""
+        began = time.monotonic()
         self.script("start", str(self.root), str(self.base))
         primary = self.primary()
         self.wait_states({primary: "primary", next(n for n in NODES if n != primary): "secondary"})
+        print(f"\n[ha formation] serving again, {primary} primary, in {time.monotonic() - began:.1f} s")
 
     def kill(self, node: str) -> None:
         """SIGKILL to the node's process group: its pg_autoctl and its PostgreSQL, all at once."""
@@ -156,7 +169,9 @@ class HALedger(Ledger):
         super().__init__()
         self.without_retry_after: list[str] = []
 
-    def request(self, client: httpx.Client, kind: str, method: str, path: str, **kwargs) -> httpx.Response | None:
+    def request(
+        self, client: httpx.Client, kind: str, method: str, path: str, **kwargs: Any
+    ) -> httpx.Response | None:
         response = super().request(client, kind, method, path, **kwargs)
         if response is not None and response.status_code == 503 and "retry-after" not in response.headers:
             with self.lock:
@@ -193,7 +208,7 @@ class LongPoller:
     queue_id: str
     ledger: HALedger
     stop: threading.Event
-    received: list[dict] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
     thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -302,7 +317,7 @@ class Load:
             thread.join(timeout=max(0.1, deadline - time.monotonic()))
         time.sleep(0.3)
         self.stop_consuming.set()
-        for thread in self.threads + [p.thread for p in self.pollers if p.thread]:
+        for thread in self.threads + [p.thread for p in self.pollers if p.thread is not None]:
             thread.join(timeout=max(0.1, deadline - time.monotonic()) + LONG_POLL_SECONDS + CLIENT_TIMEOUT_SECONDS)
         alive = [t.name for t in self.threads if t.is_alive()]
         assert not alive, f"load threads still running after {timeout} s: {alive}"
@@ -340,22 +355,26 @@ def check_answers(ledger: HALedger, label: str) -> None:
     assert not ledger.without_retry_after, f"503s without Retry-After: {ledger.without_retry_after[:5]}"
 
 
-def measure(ledger: HALedger, since: float, label: str) -> dict[str, float | int]:
-    """From `since` (the kill, or the failover command): the first publish that failed, the first 201 of a
-    publish sent after the last failure, and the answers given in between."""
-    publishes = sorted((c for c in ledger.calls if c.kind == "publish" and c.started >= since), key=lambda c: c.started)
-    failed = [c for c in publishes if c.status != 201]
-    last_failure = max((c.ended for c in failed), default=since)
-    first_201 = min((c.ended for c in publishes if c.status == 201 and c.started >= last_failure), default=None)
-    assert first_201 is not None, f"[{label}] no publish got a 201 after the switch"
+def measure(ledger: HALedger, since: float, label: str, promoted_after: float | None = None) -> dict[str, float | int]:
+    """The switch as publishers saw it, from `since` (the kill, or the failover command): the longest
+    stretch without a 201 that began after `since`, the first 201 that ended it (seconds after
+    `since`), and the answers given until then; with promoted_after (when the monitor saw the standby
+    promoted, in seconds after `since`), how long the gateway took after that."""
+    answered = sorted(c.ended for c in ledger.calls if c.kind == "publish" and c.status == 201 and c.ended >= since)
+    assert answered, f"[{label}] no publish got a 201 after the switch"
+    gaps = list(zip([since, *answered], answered))
+    gap_start, first_201 = max(gaps, key=lambda gap: gap[1] - gap[0])
     window = [c for c in ledger.calls if since <= c.ended <= first_201]
-    figures = {
+    figures: dict[str, float | int] = {
         "seconds_to_first_201": round(first_201 - since, 2),
-        "seconds_without_201": round(first_201 - min((c.started for c in failed), default=first_201), 2),
+        "longest_seconds_without_201": round(first_201 - gap_start, 2),
         "answered_503": sum(1 for c in window if c.status == 503),
         "without_answer": sum(1 for c in window if c.status is None),
         "answered_2xx": sum(1 for c in window if c.status is not None and c.status < 300),
     }
+    if promoted_after is not None:
+        figures["seconds_to_promotion"] = round(promoted_after, 2)
+        figures["seconds_promotion_to_first_201"] = round(first_201 - since - promoted_after, 2)
     print(f"[{label}] measured: {json.dumps(figures)}")
     output = os.environ.get("FASTQUEUE_TEST_OUTPUT")
     if output:
@@ -364,7 +383,9 @@ def measure(ledger: HALedger, since: float, label: str) -> dict[str, float | int
     return figures
 
 
-def run_switch(formation: Formation, server_process, label: str, switch) -> None:
+def run_switch(
+    formation: Formation, server_process: Callable[..., ServerProcess], label: str, switch: Callable[[str], float]
+) -> None:
     """The load, then `switch(old_primary)` (returns the time.monotonic() it struck), then the invariants."""
     formation.ensure_serving()
     old, new = formation.primary(), formation.standby()
@@ -376,6 +397,7 @@ def run_switch(formation: Formation, server_process, label: str, switch) -> None
         load.start()
         load.wait_published(100)
         before = load.publish_to_pollers(f"before-{label}")
+        struck_wall = time.time()
         struck = switch(old)
         formation.promoted_at.append(time.time())
         back = wait_for_primary(server, f"127.0.0.1:{formation.port(new)}")
@@ -391,7 +413,9 @@ def run_switch(formation: Formation, server_process, label: str, switch) -> None
         load.abort()
     assert server.process is not None and server.process.poll() is None, "the server process died"
     check_answers(load.ledger, label)
-    figures = measure(load.ledger, struck, label)
+    promoted = formation.promoted(new, struck_wall)
+    assert promoted is not None, f"the monitor has no event of {new} becoming primary"
+    figures = measure(load.ledger, struck, label, promoted_after=promoted - struck_wall)
     assert figures["seconds_to_first_201"] <= SERVICE_BOUND_SECONDS
     drained = drain(server.url, load.queue_id, formation.url())
     check_delivery_invariants(load.ledger, drained, label)
@@ -399,7 +423,7 @@ def run_switch(formation: Formation, server_process, label: str, switch) -> None
     assert not strays, f"{len(strays)} messages stored twice despite their deduplication_id: {sorted(strays)[:5]}"
 
 
-def test_perform_failover_under_load(formation: Formation, server_process) -> None:
+def test_perform_failover_under_load(formation: Formation, server_process: Callable[..., ServerProcess]) -> None:
     def switch(old: str) -> float:
         struck = time.monotonic()
         formation.script("autoctl", str(formation.root), "monitor", "perform", "failover", timeout=120)
@@ -408,7 +432,7 @@ def test_perform_failover_under_load(formation: Formation, server_process) -> No
     run_switch(formation, server_process, "perform failover", switch)
 
 
-def test_primary_killed_under_load(formation: Formation, server_process) -> None:
+def test_primary_killed_under_load(formation: Formation, server_process: Callable[..., ServerProcess]) -> None:
     def switch(old: str) -> float:
         struck = time.monotonic()
         formation.kill(old)
@@ -417,7 +441,7 @@ def test_primary_killed_under_load(formation: Formation, server_process) -> None
     run_switch(formation, server_process, "primary SIGKILLed", switch)
 
 
-def test_standby_lost_the_primary_keeps_serving_alone(formation: Formation, server_process) -> None:
+def test_standby_lost_the_primary_keeps_serving_alone(formation: Formation, server_process: Callable[..., ServerProcess]) -> None:
     formation.ensure_serving()
     primary, standby = formation.primary(), formation.standby()
     server: ServerProcess = server_process(formation.url())
@@ -451,10 +475,11 @@ def test_standby_lost_the_primary_keeps_serving_alone(formation: Formation, serv
     assert names.startswith("ANY 1"), names
 
 
-def test_gateway_starts_while_the_first_host_is_down(formation: Formation, server_process) -> None:
+def test_gateway_starts_while_the_first_host_is_down(formation: Formation, server_process: Callable[..., ServerProcess]) -> None:
     formation.ensure_serving()
     primary, standby = formation.primary(), formation.standby()
     formation.kill(standby)
+    formation.wait_states({primary: "wait_primary"}, timeout=SERVICE_BOUND_SECONDS)
     url = formation.url((standby, primary))  # the first host does not answer at all
     server: ServerProcess = server_process(url)
     took = server.start(timeout=SERVICE_BOUND_SECONDS)
