@@ -117,6 +117,18 @@ class Formation:
             ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
+    def wait_for_listener(self, node: str, timeout: float = SERVICE_BOUND_SECONDS) -> float:
+        """Until a gateway's LISTEN connection (app/listener.py) is on `node`, listening."""
+        began = time.monotonic()
+        with psycopg.connect(self.node_url(node), autocommit=True, connect_timeout=5) as conn:
+            while not conn.execute(
+                "select count(*) from pg_stat_activity where application_name = 'fastqueue-listener'"
+            ).fetchone()[0]:
+                if time.monotonic() - began > timeout:
+                    pytest.fail(f"no gateway LISTEN connection on {node} within {timeout} s")
+                time.sleep(0.1)
+        return time.monotonic() - began
+
     def show_state(self) -> str:
         return self.script("autoctl", str(self.root), "monitor", "show", "state")
 
@@ -401,12 +413,13 @@ def run_switch(
         struck = switch(old)
         formation.promoted_at.append(time.time())
         back = wait_for_primary(server, f"127.0.0.1:{formation.port(new)}")
+        relistened = formation.wait_for_listener(new)
         after = load.publish_to_pollers(f"after-{label}")
         time.sleep(1)  # publishing goes on for a while after the switch
         print(
             f"\n[{label}] switched {old} -> {new}, {load.published_count()} publishes answered 201 so far;"
             f" /health named {new} {back:.1f} s later; long pollers got a message in {before:.2f} s before,"
-            f" {after:.2f} s after"
+            f" {after:.2f} s after; its LISTEN connection was on {new} {relistened:.1f} s after /health named it"
         )
         load.finish()
     finally:
