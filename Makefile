@@ -1,5 +1,5 @@
 # The README's two commands, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test stop draft-migration bench
+.PHONY: run test stop draft-migration bench ha
 
 run:  ## install what running needs, migrate and serve on 127.0.0.1:8000 (a project-local PostgreSQL when FASTQUEUE_DATABASE_URL is unset)
 	@scripts/run.sh
@@ -16,3 +16,7 @@ draft-migration:  ## print the SQL that turns the migrated schema into db/schema
 bench:  ## measure: SQL (pgbench), HTTP and endurance against the project-local PostgreSQL; writes BENCHMARKS.md
 	scripts/bootstrap.sh test
 	.venv/bin/python -m bench $(ARGS)
+
+ha:  ## a pg_auto_failover formation (monitor, primary, synchronous standby) on loopback: make ha [ARGS="stop|url|status"] (docs/ha.md)
+	scripts/bootstrap.sh test
+	scripts/ha-cluster.sh $(or $(ARGS),start)

@@ -11,8 +11,11 @@ gateway's sessions only, direct SQL callers get the database's setting), and loc
 statement_timeout, so that a call stuck behind another session's lock gives its connection back and
 answers 503 instead of holding the request for as long as the lock is held.
 
-A connection the database has dropped (a restart, a crash, an administrator's kill) is found when it
-is checked out, without a round trip per request: see check_connection. json and jsonb values are
+A connection the database has dropped (a restart, a crash, an administrator's kill, a failover) is
+found when it is checked out, without a round trip per request: see check_connection. With a
+multi-host URL (`postgresql://h1:p1,h2:p2/db?target_session_attrs=read-write`) every new connection
+goes to whichever host is primary now (libpq tries them in order), so after a failover the pool
+refills on the new primary by itself (docs/ha.md). json and jsonb values are
 parsed by load_json, except a message's data and attributes (fetch_messages): those stay the JSON text
 PostgreSQL wrote, compacted (compact_json), and go into the answer as they are, so that any JSON
 PostgreSQL stores comes back exactly, numbers of any size and precision included.
@@ -41,6 +44,11 @@ from app.settings import Settings
 
 # How long one attempt to open a connection may take (libpq connect_timeout).
 CONNECT_TIMEOUT_SECONDS = 5
+# psycopg_pool retries a failed connection attempt after 1, 2, 4, 8... s, without bound: after a
+# failover (or a restart) the pool could wait twice as long as the database was away before it looks
+# again. An attempt gives up after this long instead, and the next request waiting for a connection
+# starts a new one at once, so the pool finds the new primary within a second or two of its promotion.
+RECONNECT_TIMEOUT_SECONDS = 2.0
 # /health and /metrics wait less: monitoring must learn fast that the database is away.
 PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -157,6 +165,7 @@ def create_pool(settings: Settings) -> AsyncConnectionPool:
         check=check_connection,
         # Bounded, so a database that is down answers 503 quickly instead of piling up requests.
         timeout=settings.database_pool_timeout_seconds,
+        reconnect_timeout=RECONNECT_TIMEOUT_SECONDS,
         name="fastqueue",
     )
 

@@ -16,7 +16,10 @@ here the SQLSTATE picks the status and the sentence (the error's primary message
     55P03 lock_not_available, 57014 query_canceled
                                           503  lock_timeout or statement_timeout ran out (app/db.py)
     class 08, 57P01-57P03, OperationalError, pool timeout
-                                          503  the database cannot be reached now
+                                          503  the database cannot be reached now (a restart, a failover)
+    25006 read_only_sql_transaction       503  the connection reached a standby, not the primary
+    Every 503 carries Retry-After: 1. A publish or an ack that got a 503 or no answer has an unknown
+    outcome (docs/ha.md): retry a publish with the same deduplication_id; a retried ack is harmless.
     anything else                         500  a bug: logged with its traceback and the database's text;
                                                the answer says only "Internal Server Error"
 
@@ -59,7 +62,10 @@ STATUS_BY_SQLSTATE = {
     "57P01": 503,  # admin_shutdown
     "57P02": 503,  # crash_shutdown
     "57P03": 503,  # cannot_connect_now
+    "25006": 503,  # read_only_sql_transaction: a standby reached (a multi-host URL without target_session_attrs=read-write)
 }
+# Sent with every 503: the database is away for a moment (a restart, a failover to the standby, a lock).
+RETRY_AFTER_SECONDS = 1
 UNAVAILABLE = "The database is unavailable, try again later"
 TIMED_OUT = "The database did not answer in time (a row locked by another session, or a long statement), try again later"
 TIMEOUT_SQLSTATES = frozenset({"55P03", "57014"})
@@ -104,7 +110,8 @@ async def database_error(request: Request, exc: Exception) -> JSONResponse:
             exc.sqlstate,
             exc_info=status == 500,
         )
-    return JSONResponse({"detail": detail_for(exc, status)}, status_code=status)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return JSONResponse({"detail": detail_for(exc, status)}, status_code=status, headers=headers)
 
 
 class _EscapingJSONResponse(JSONResponse):

@@ -85,4 +85,4 @@ STORE_ROTATION = "select rotations, skips, seconds_since_rotation from fastqueue
 OVERVIEW_QUEUES = "select * from fastqueue.queue_overview order by id"
 OVERVIEW_TOPICS = "select * from fastqueue.topic_overview order by id"
 PEEK = "select * from fastqueue.peek(queue_id => %(queue_id)s, max_messages => %(max_messages)s::integer)"
-HEALTH = "select 1 as ok"
+HEALTH = "select not pg_is_in_recovery() as writable"

@@ -451,6 +451,12 @@ class NackedCount(BaseModel):
 
 class Health(BaseModel):
     success: bool
+    primary: str | None = Field(
+        None,
+        description="host:port of the database server answering (with a multi-host FASTQUEUE_DATABASE_URL,"
+        " the current primary); absent when success is false",
+        examples=["127.0.0.1:5432"],
+    )
 
 
 # Overviews (the console, `fastqueue stats`): every column of the views, always present.

@@ -50,3 +50,19 @@ def test_mapped_errors_keep_their_sentence(conn: psycopg.Connection) -> None:
     exc = _error_from(conn, "select * from fastqueue.get_queue('missing-queue')")
     response = asyncio.run(errors.database_error(_request(), exc))
     assert (response.status_code, json.loads(response.body)) == (404, {"detail": "Queue not found"})
+
+
+def test_a_standby_or_a_lost_connection_is_a_503_with_retry_after(conn: psycopg.Connection) -> None:
+    """What a request meets during a failover: a session on a read-only node (25006, as on a standby
+    reached without target_session_attrs=read-write), or its connection ended (57P01, as when the old
+    primary shuts down). Both are 503 with Retry-After, never a 500 (docs/ha.md)."""
+    conn.execute("set default_transaction_read_only = on")
+    read_only = _error_from(conn, "select fastqueue.create_topic('ha-read-only')")
+    assert read_only.sqlstate == "25006"
+    conn.rollback()
+    ended = _error_from(conn, "do $$ begin raise admin_shutdown using message = 'terminating connection'; end $$")
+    for exc in (read_only, ended):
+        response = asyncio.run(errors.database_error(_request(), exc))
+        assert response.status_code == 503, exc.sqlstate
+        assert response.headers["retry-after"] == str(errors.RETRY_AFTER_SECONDS)
+        assert json.loads(response.body) == {"detail": errors.UNAVAILABLE}

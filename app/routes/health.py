@@ -18,15 +18,22 @@ log = logging.getLogger("fastqueue.health")
 
 @router.get("/health", response_model=Health, responses={500: {"model": Health, "description": "Database down"}})
 async def health(pool: Pool):
-    """{"success": true} when the database answers, else {"success": false} with status 500."""
+    """{"success": true, "primary": "host:port"} when the database answers and takes writes: primary is
+    the host of FASTQUEUE_DATABASE_URL the gateway's connections reached (with several hosts, the one
+    that is primary now). Else {"success": false} with status 500 (down, or a standby reached)."""
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS + 1):
             async with pool.connection(timeout=PROBE_TIMEOUT_SECONDS) as conn:
-                await conn.execute(queries.HEALTH)
+                cursor = await conn.execute(queries.HEALTH)
+                row = await cursor.fetchone()
+                primary = f"{conn.info.host}:{conn.info.port}"
     except (psycopg.Error, TimeoutError) as exc:
         log.warning("health check failed: %s", str(exc).strip() or type(exc).__name__)
         return JSONResponse({"success": False}, status_code=500)
-    return {"success": True}
+    if row is None or not row["writable"]:
+        log.warning("health check failed: %s is a standby (read-only)", primary)
+        return JSONResponse({"success": False}, status_code=500)
+    return {"success": True, "primary": primary}
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

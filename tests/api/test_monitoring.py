@@ -1,6 +1,7 @@
 """/health, /metrics, /docs and /openapi.json; health while the database goes away and comes back;
 metrics added up across server worker processes."""
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -13,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from psycopg.conninfo import conninfo_to_dict
 
 from tests.api.conftest import REPO, Server, free_port
 
@@ -60,7 +62,9 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 def test_health(client: httpx.Client) -> None:
     response = client.get("/health")
-    assert (response.status_code, response.json()) == (200, {"success": True})
+    database = conninfo_to_dict(os.environ["FASTQUEUE_TEST_ADMIN_URL"])
+    primary = f"{database['host']}:{database.get('port', 5432)}"
+    assert (response.status_code, response.json()) == (200, {"success": True, "primary": primary})
 
 
 def test_docs_and_openapi(client: httpx.Client) -> None:
@@ -206,7 +210,8 @@ def test_health_follows_the_database_down_and_up(
 ) -> None:
     server = server_factory(own_cluster.url)
     try:
-        assert httpx.get(server.url + "/health").json() == {"success": True}
+        up = {"success": True, "primary": f"127.0.0.1:{own_cluster.port}"}
+        assert httpx.get(server.url + "/health").json() == up
 
         own_cluster.stop()
         response, elapsed = timed_get(server.url + "/health")
@@ -218,6 +223,7 @@ def test_health_follows_the_database_down_and_up(
             503,
             {"detail": "The database is unavailable, try again later"},
         )
+        assert response.headers["retry-after"] == "1"
         assert elapsed < 8
         # /metrics still answers, and says that the database is away.
         text = scrape(server.url)
@@ -230,7 +236,7 @@ def test_health_follows_the_database_down_and_up(
             assert time.monotonic() < deadline, "the server did not reconnect within 30 s"
             assert response.json() == {"success": False}
             time.sleep(0.25)
-        assert response.json() == {"success": True}
+        assert response.json() == up
         assert server.process.poll() is None  # the same server, never restarted
     finally:
         server.stop()
