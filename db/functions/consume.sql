@@ -54,19 +54,11 @@ begin
            and fastqueue._is_available(d.scheduled_at, d.expired_at, d.delivery_attempts,
                                        fastqueue._delivery_limit(v_queue))
            -- Ordered delivery: a keyed message waits while an earlier message with its key is
-           -- still in the queue (leased, delayed, or locked by a consumer leasing it right now:
-           -- existence, not availability, is what blocks), until it is acked or can never be
-           -- delivered again (expired, or over-delivered with its lease ended: cleanup moves it).
+           -- still in the queue, until it is acked or can never be delivered again.
            and (not v_queue.enable_message_ordering
                 or d.ordering_key is null
-                or not exists (
-                    select
-                      from fastqueue.deliveries p
-                     where p.queue_id = v_queue.id
-                       and p.ordering_key = d.ordering_key
-                       and p.ordering_sequence < d.ordering_sequence
-                       and p.expired_at > now()
-                       and (p.delivery_attempts < fastqueue._delivery_limit(v_queue) or p.scheduled_at > now())))
+                or not fastqueue._earlier_of_key_pending(v_queue.id, fastqueue._delivery_limit(v_queue),
+                                                         d.ordering_key, d.ordering_sequence))
          order by d.scheduled_at
          limit v_max_messages
            for update skip locked) c

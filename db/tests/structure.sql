@@ -30,7 +30,7 @@ select functions_are(
         -- beyond DESIGN.md's table: the store's rotation (docs/storage.md, Rotation)
         'rotate_store', 'rotate_store_for',
         -- internal helpers
-        '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_filter_matches', '_filters_match', '_is_available',
+        '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_earlier_of_key_pending', '_filter_matches', '_filters_match', '_is_available',
         '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',
         '_check_batch_message', '_batch_message_valid', '_max_message_bytes', '_max_response_bytes', '_bytes_setting', '_answer_bytes', '_message_valid', '_notify_topic',
         '_move_messages', '_notify_available', '_parse_filter', '_parse_filter_expression', '_queue', '_require_between', '_topic',
