@@ -1,4 +1,5 @@
-"""`fastqueue worker`: runs fastqueue.cleanup() every FASTQUEUE_QUEUE_CLEANUP_INTERVAL_SECONDS.
+"""`fastqueue worker`: runs fastqueue.cleanup() every FASTQUEUE_QUEUE_CLEANUP_INTERVAL_SECONDS, and
+delivers the messages of push queues (app/push/, docs/push.md).
 
 Needed only where pg_cron cannot run the cleanup inside PostgreSQL. Stops cleanly on SIGTERM or
 SIGINT; a database that is down is retried on the next tick.
@@ -10,6 +11,7 @@ import threading
 
 import psycopg
 
+from app.push import PushDelivery
 from app.settings import Settings
 
 log = logging.getLogger("fastqueue.worker")
@@ -29,6 +31,8 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         signal.signal(signum, lambda *_: stop.set())
     interval = settings.queue_cleanup_interval_seconds
     log.info("worker started: cleanup every %s seconds", interval)
+    push = PushDelivery(settings)  # docs/push.md: its own thread; stops after its requests end
+    push.start()
     while not stop.is_set():
         try:
             expired, dead_lettered = cleanup_once(settings.conninfo)
@@ -36,4 +40,6 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         except psycopg.Error as exc:
             log.warning("cleanup failed, next try in %s seconds: %s", interval, str(exc).strip())
         stop.wait(interval)
+    push.stop()
+    push.join()
     log.info("worker stopped")
