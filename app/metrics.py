@@ -24,6 +24,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.push.metrics import PushCollector
+
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "unmatched"
 
@@ -102,8 +104,9 @@ class _QueueDepths(Collector):
         yield total
 
 
-def exposition(queue_depths: Iterable[dict] | None) -> tuple[bytes, str]:
-    """The /metrics body and its content type; queue_depths is None when the database did not answer."""
+def exposition(queue_depths: Iterable[dict] | None, push_rows: Iterable[dict] = ()) -> tuple[bytes, str]:
+    """The /metrics body and its content type; queue_depths is None when the database did not answer.
+    push_rows: fastqueue.push_metrics()'s rows (app/push/metrics.py)."""
     if os.environ.get(MULTIPROCESS_ENV):
         requests_registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(requests_registry)
@@ -111,4 +114,5 @@ def exposition(queue_depths: Iterable[dict] | None) -> tuple[bytes, str]:
         requests_registry = REGISTRY
     depths_registry = CollectorRegistry(auto_describe=False)
     depths_registry.register(_QueueDepths(queue_depths))
+    depths_registry.register(PushCollector(push_rows))
     return generate_latest(requests_registry) + generate_latest(depths_registry), CONTENT_TYPE_LATEST

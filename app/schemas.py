@@ -280,11 +280,9 @@ class QueueStats(BaseModel):
         description="On a queue with a dead queue: unexpired messages already delivered message_max_deliveries"
         " times, which cleanup() moves there once their last lease ends; 0 on a queue without one.",
     )
-    push_in_flight: int | None = Field(
-        None, description="On a push queue: push requests in flight now (null on a pull queue)."
-    )
+    push_in_flight: int | None = Field(description="On a push queue: push requests in flight now (null on a pull queue).")
     push_window: int | None = Field(
-        None, description="On a push queue: the endpoint's current window of concurrent requests (null until known)."
+        description="On a push queue: the endpoint's current window of concurrent requests (null until known)."
     )
 
     model_config = ConfigDict(

@@ -1,6 +1,6 @@
 """The push dispatcher: one asyncio loop, in a thread of `fastqueue worker` (docs/push.md).
 
-Settings: fastqueue._push_queues() once at start, then again only on NOTIFY fastqueue_push_queues
+Settings: fastqueue.push_queues() once at start, then again only on NOTIFY fastqueue_push_queues
 (sent by a trigger when a push queue is created, changed or deleted). Wake-ups: the same
 NOTIFY fastqueue_available as long polls, on one LISTEN connection, for the push queues this worker
 watches (fastqueue.watch_queue, an hour at a time). A queue with nothing to deliver costs no query:
@@ -54,7 +54,7 @@ REPORT_INTERVAL_SECONDS = 1.0
 RECONNECT_DELAY_SECONDS = 2.0
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
-PUSH_QUEUES = "select * from fastqueue._push_queues()"
+PUSH_QUEUES = "select * from fastqueue.push_queues()"
 CONSUME = (
     "select id, queue_id, data::text as data, attributes::text as attributes, delivery_attempts, created_at"
     " from fastqueue.consume(queue_id => %(queue_id)s, max_messages => %(max_messages)s::integer)"

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from app import metrics, queries
 from app.db import PROBE_TIMEOUT_SECONDS, Pool
+from app.push.metrics import PUSH_METRICS
 from app.schemas import Health
 
 router = APIRouter(tags=["monitoring"])
@@ -33,12 +34,14 @@ async def health(pool: Pool):
 async def prometheus_metrics(pool: Pool) -> Response:
     """Prometheus text format: HTTP requests by method, route and status; messages per queue."""
     depths = None
+    push_rows: list[dict] = []
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS + 1):
             async with pool.connection(timeout=PROBE_TIMEOUT_SECONDS) as conn:
                 cursor = await conn.execute(queries.QUEUE_DEPTHS)
                 depths = await cursor.fetchall()
+                push_rows = await (await conn.execute(PUSH_METRICS)).fetchall()
     except (psycopg.Error, TimeoutError) as exc:
         log.warning("metrics: queue depths unavailable: %s", str(exc).strip() or type(exc).__name__)
-    body, content_type = metrics.exposition(depths)
+    body, content_type = metrics.exposition(depths, push_rows)
     return Response(body, media_type=content_type)

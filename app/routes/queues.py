@@ -78,10 +78,10 @@ async def delete_queue(queue_id: str, pool: Pool) -> None:
     await fetch_one(pool, queries.DELETE_QUEUE, {"id": queue_id})
 
 
-@router.get("/{queue_id}/stats", response_model=QueueStats, response_model_exclude_none=True, responses=NOT_FOUND)
+@router.get("/{queue_id}/stats", response_model=QueueStats, responses=NOT_FOUND)
 async def queue_stats(queue_id: str, pool: Pool):
     """Count the messages a consumer could lease now, and the age of the oldest one (on a push queue,
-    also push_in_flight and push_window; a pull queue's answer has no push fields)."""
+    push_in_flight and push_window: null on a pull queue)."""
     return await fetch_one(pool, queries.QUEUE_STATS, {"id": queue_id})
 
 

@@ -2,7 +2,6 @@ create or replace function fastqueue._check_push_endpoint(push_endpoint text)
 returns void
 language plpgsql
 stable
-set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_authority text;

@@ -1,7 +1,6 @@
 create or replace function fastqueue._set_push_secret(queue_id text, push_secret text)
 returns boolean
 language plpgsql
-set search_path = pg_catalog, pg_temp
 as $$
 begin
     -- null keeps the secret as it is (it cannot be read back to be sent again), '' removes it.

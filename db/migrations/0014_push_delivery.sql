@@ -30,14 +30,14 @@ comment on constraint queues_push_max_in_flight_range on fastqueue.queues is
     'push_max_in_flight must be between 1 and 1000';
 
 -- Write-only: the secret that signs a queue's push requests. Only the owner reads this table; the
--- worker gets it through fastqueue._push_queues().
+-- worker gets it through fastqueue.push_queues().
 create table fastqueue.queue_push_secrets (
     queue_id text primary key references fastqueue.queues (id) on delete cascade,
     secret text not null,
     constraint queue_push_secrets_length check (char_length(secret) between 16 and 256)
 );
 comment on table fastqueue.queue_push_secrets is
-    'Each push queue''s signing secret (push_secret); write-only: no API function or view returns it, except fastqueue._push_queues() for `fastqueue worker`.';
+    'Each push queue''s signing secret (push_secret); write-only: no API function or view returns it, except fastqueue.push_queues() for `fastqueue worker`.';
 comment on constraint queue_push_secrets_length on fastqueue.queue_push_secrets is
     'push_secret must be 16 to 256 characters (or "" to remove it)';
 

@@ -2,7 +2,7 @@
 -- read queue_stats, fastqueue_admin may call every API function and read the overview views; none of
 -- them, nor PUBLIC, may touch a table or an internal helper. Each role is tried for real with SET LOCAL ROLE.
 begin;
-select plan(170);
+select plan(182);
 
 -- Fixtures, made by the owner.
 do $$
@@ -44,9 +44,12 @@ insert into api_calls values
     ('nack_messages', $$ select fastqueue.nack_messages(array['00000000-0000-4000-8000-000000000002']::uuid[]) $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('publish', $$ select fastqueue.publish('roles-events', '{"n": 3}') $$, '{fastqueue_publisher,fastqueue_admin}'),
     ('publish_batch', $$ select fastqueue.publish_batch('roles-other-topic', '[{"data": {"n": 4}}]') $$, '{fastqueue_publisher,fastqueue_admin}'),
+    ('push_metrics', $$ select fastqueue.push_metrics() $$, '{fastqueue_admin}'),
+    ('push_queues', $$ select fastqueue.push_queues() $$, '{fastqueue_admin}'),
     ('purge_queue', $$ select fastqueue.purge_queue('roles-other') $$, '{fastqueue_admin}'),
     ('queue_depths', $$ select fastqueue.queue_depths() $$, '{fastqueue_admin}'),
     ('queue_stats', $$ select fastqueue.queue_stats('roles-work') $$, '{fastqueue_consumer,fastqueue_admin}'),
+    ('report_push_states', $$ select fastqueue.report_push_states('roles-test', '[]') $$, '{fastqueue_admin}'),
     ('redrive_queue', $$ select fastqueue.redrive_queue('roles-other', 'roles-work') $$, '{fastqueue_admin}'),
     ('set_deadline', $$ select fastqueue.set_deadline('00000000-0000-4000-8000-000000000002', 0) $$, '{fastqueue_consumer,fastqueue_admin}'),
     ('update_queue', $$ select fastqueue.update_queue('roles-other', null, 60, 600) $$, '{fastqueue_admin}'),

@@ -1,4 +1,4 @@
-create or replace function fastqueue._push_queues()
+create or replace function fastqueue.push_queues()
 returns table (
     queue_id text,
     push_endpoint text,
@@ -21,8 +21,8 @@ as $$
      order by q.id
 $$;
 
-comment on function fastqueue._push_queues() is
-'Internal, for `fastqueue worker`: every push queue with what delivery needs, its secret included (the only function that returns it; no API answer or view does).';
+comment on function fastqueue.push_queues() is
+'For `fastqueue worker`: every push queue with what delivery needs, its secret included (the only function that returns it; no API answer or view does).';
 
-revoke execute on function fastqueue._push_queues() from public;
-grant execute on function fastqueue._push_queues() to fastqueue_admin;
+revoke execute on function fastqueue.push_queues() from public;
+grant execute on function fastqueue.push_queues() to fastqueue_admin;
