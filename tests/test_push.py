@@ -37,7 +37,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 request = {"at": time.monotonic(), "path": self.path, "headers": dict(self.headers.items()), "body": body}
                 with receiver.lock:
@@ -90,7 +90,8 @@ def admin(database_url: str) -> Iterator[psycopg.Connection[Any]]:
 
 
 def run_delivery(database_url: str, allow_private: bool = True) -> tuple[PushDelivery, Callable[[], None]]:
-    delivery = PushDelivery(Settings(database_url=database_url, push_allow_private_networks=allow_private))
+    settings = Settings.model_validate({"database_url": database_url, "push_allow_private_networks": allow_private})
+    delivery = PushDelivery(settings)
     delivery.start()
 
     def stop() -> None:
@@ -128,7 +129,7 @@ def publish(conn: psycopg.Connection[Any], data: dict[str, Any] | str, attribute
 
 def test_a_2xx_acks_and_the_wrapped_body(admin: psycopg.Connection[Any], database_url: str, receiver: Receiver) -> None:
     admin.execute("select fastqueue.create_queue('hooks', 'events', 30, 600, push_endpoint => %s)", (receiver.url(),))
-    ids = [publish(admin, '{"n": %d, "big": 12345678901234567890.5}' % n, {"kind": "test"}) for n in range(5)]
+    ids = [publish(admin, f'{{"n": {n}, "big": 12345678901234567890.5}}', {"kind": "test"}) for n in range(5)]
     _, stop = run_delivery(database_url)
     try:
         wait_until(lambda: count(admin, "hooks") == 0, what="every message acked")

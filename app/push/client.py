@@ -125,4 +125,4 @@ async def _post(endpoint: Endpoint, body: bytes, headers: dict[str, str], allow_
             pass
 
 
-__all__ = ["PushFailed", "PushResponse", "RefusedEndpoint", "RESPONSE_LIMIT_BYTES", "post"]
+__all__ = ["RESPONSE_LIMIT_BYTES", "PushFailed", "PushResponse", "RefusedEndpoint", "post"]

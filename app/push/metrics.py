@@ -4,7 +4,12 @@
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 PUSH_METRICS = 'select worker, queue_id, in_flight, "window", failing, outcomes, latency from fastqueue.push_metrics()'

@@ -12,7 +12,7 @@ def retry_delay(delivery_attempts: int, rng: random.Random | None = None) -> int
     min(600, 10 * 2^(attempts - 1)), then a random value between half of it and all of it ("equal
     jitter"), never under 10 s, so that messages that failed together do not come back together."""
     rng = rng or random.Random()
-    base = min(RETRY_MAX_SECONDS, RETRY_MIN_SECONDS * 2 ** min(max(delivery_attempts, 1) - 1, 10))
+    base = min(RETRY_MAX_SECONDS, RETRY_MIN_SECONDS << min(max(delivery_attempts, 1) - 1, 10))
     return max(RETRY_MIN_SECONDS, round(base / 2 + rng.random() * base / 2))
 
 

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 SIGNATURE_HEADER = "fastqueue-signature"
@@ -22,7 +22,7 @@ def _encode(text: str, allowed: re.Pattern[str]) -> str:
 
 def _created_at(value: datetime) -> str:
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat()
 
 
