@@ -339,7 +339,7 @@ class PushDelivery:
             rows = await (await conn.execute(CONSUME, {"queue_id": queue.queue_id, "max_messages": free})).fetchall()
             if not rows:
                 due = await (
-                    await conn.execute(NEXT_DUE, {"queue_id": queue.queue_id, "max_messages": len(self._unsettled) + 1})
+                    await conn.execute(NEXT_DUE, {"queue_id": queue.queue_id, "max_messages": min(1000, len(self._unsettled) + 1)})
                 ).fetchall()
         if rows:
             queue.blocked_delay = 1.0
@@ -416,11 +416,12 @@ class PushDelivery:
                     await conn.execute(ACK, {"id": message_id, "attempt": attempt})
                 else:
                     await conn.execute(NACK, {"id": message_id, "attempt": attempt, "delay": delay})
-        except psycopg.errors.RaiseException as exc:  # FQ409: delivered again meanwhile; nothing to do
-            log.debug("push: %s of %s skipped: %s", "ack" if ack else "nack", message_id, exc)
         except psycopg.Error as exc:
-            log.warning("push: cannot %s message %s (its lease will run out): %s",
-                        "ack" if ack else "nack", message_id, str(exc).strip())
+            if exc.sqlstate == "FQ409":  # delivered again meanwhile (the lease ran out): nothing to do
+                log.debug("push: %s of %s skipped: %s", "ack" if ack else "nack", message_id, exc)
+            else:
+                log.warning("push: cannot %s message %s (its lease will run out): %s",
+                            "ack" if ack else "nack", message_id, str(exc).strip())
         self._unsettled.pop(message_id, None)
 
     # Reporting (queue_stats, the console, /metrics)
