@@ -65,6 +65,7 @@ def connection_options(settings: Settings) -> str:
         (
             f"-c fastqueue.max_message_bytes={settings.max_message_bytes}",
             f"-c fastqueue.max_response_bytes={settings.max_response_bytes}",
+            f"-c fastqueue.push_allow_private_networks={'true' if settings.push_allow_private_networks else 'false'}",
             f"-c lock_timeout={round(settings.database_lock_timeout_seconds * 1000)}",
             f"-c statement_timeout={round(settings.database_statement_timeout_seconds * 1000)}",
         )

@@ -24,6 +24,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.push.metrics import PushCollector
+
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "unmatched"
 
@@ -129,9 +131,11 @@ class _StoreRotation(Collector):
         yield skips
 
 
-def exposition(queue_depths: Iterable[dict] | None, store_rotation: dict | None = None) -> tuple[bytes, str]:
+def exposition(
+    queue_depths: Iterable[dict] | None, store_rotation: dict | None = None, push_rows: Iterable[dict] = ()
+) -> tuple[bytes, str]:
     """The /metrics body and its content type; queue_depths (store_rotation) is None when the database
-    did not answer."""
+    did not answer. push_rows: fastqueue.push_metrics()'s rows (app/push/metrics.py)."""
     if os.environ.get(MULTIPROCESS_ENV):
         requests_registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(requests_registry)
@@ -140,4 +144,5 @@ def exposition(queue_depths: Iterable[dict] | None, store_rotation: dict | None 
     depths_registry = CollectorRegistry(auto_describe=False)
     depths_registry.register(_QueueDepths(queue_depths))
     depths_registry.register(_StoreRotation(store_rotation))
+    depths_registry.register(PushCollector(push_rows))
     return generate_latest(requests_registry) + generate_latest(depths_registry), CONTENT_TYPE_LATEST

@@ -40,7 +40,11 @@ _QUEUE_SETTINGS = (
     " retry_min_backoff_seconds => %(retry_min_backoff_seconds)s::integer,"
     " retry_max_backoff_seconds => %(retry_max_backoff_seconds)s::integer,"
     " enable_message_ordering => %(enable_message_ordering)s,"
-    " filter => %(filter)s"
+    " filter => %(filter)s,"
+    " push_endpoint => %(push_endpoint)s,"
+    " push_format => %(push_format)s,"
+    " push_secret => %(push_secret)s,"
+    " push_max_in_flight => %(push_max_in_flight)s::integer"
 )
 CREATE_QUEUE = f"select * from fastqueue.create_queue(id => %(id)s, {_QUEUE_SETTINGS})"
 UPDATE_QUEUE = f"select * from fastqueue.update_queue(id => %(id)s, {_QUEUE_SETTINGS})"

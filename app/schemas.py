@@ -10,7 +10,7 @@ null when unset): 1.7's fields first, in its order, the fields it did not have a
 """
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -177,6 +177,22 @@ class QueueSettings(BaseModel):
         description='A Pub/Sub-style filter over attributes, e.g. attributes.event = "created" AND NOT'
         ' attributes:test; a message must pass it and message_filters.',
     )
+    # Push delivery (docs/push.md); the rules are SQL's (create_queue, _check_push_endpoint).
+    push_endpoint: str | None = Field(
+        None,
+        max_length=2048,
+        description="null for a pull queue; else the http(s) URL `fastqueue worker` POSTs each message to.",
+    )
+    push_format: Literal["wrapped", "unwrapped"] = Field(
+        "wrapped", description="wrapped: a JSON envelope; unwrapped: the body is the data, the rest in headers."
+    )
+    push_secret: str | None = Field(
+        None,
+        max_length=256,
+        description="16..256 characters that sign each push request (fastqueue-signature). Write-only: never"
+        " returned (push_secret_set says whether one is set); on PUT, null keeps it and \"\" removes it.",
+    )
+    push_max_in_flight: Integer = Field(16, ge=1, le=1000, description="The most concurrent push requests.")
 
 
 class QueueCreate(QueueSettings):
@@ -200,6 +216,10 @@ QUEUE_EXTENSION_FIELDS = (
     "retry_max_backoff_seconds",
     "enable_message_ordering",
     "filter",
+    "push_endpoint",
+    "push_format",
+    "push_secret_set",
+    "push_max_in_flight",
 )
 
 
@@ -219,6 +239,10 @@ class Queue(BaseModel):
     retry_max_backoff_seconds: int | None
     enable_message_ordering: bool
     filter: str | None
+    push_endpoint: str | None
+    push_format: str
+    push_secret_set: bool
+    push_max_in_flight: int
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -232,6 +256,10 @@ class Queue(BaseModel):
                     "retry_max_backoff_seconds": None,
                     "enable_message_ordering": False,
                     "filter": None,
+                    "push_endpoint": None,
+                    "push_format": "wrapped",
+                    "push_secret_set": False,
+                    "push_max_in_flight": 16,
                 }
             ]
         }
@@ -252,6 +280,10 @@ class QueueStats(BaseModel):
         description="On a queue with a dead queue: unexpired messages already delivered message_max_deliveries"
         " times, which cleanup() moves there once their last lease ends; 0 on a queue without one.",
     )
+    push_in_flight: int | None = Field(description="On a push queue: push requests in flight now (null on a pull queue).")
+    push_window: int | None = Field(
+        description="On a push queue: the endpoint's current window of concurrent requests (null until known)."
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -262,6 +294,8 @@ class QueueStats(BaseModel):
                     "num_inflight_messages": 0,
                     "num_delayed_messages": 0,
                     "num_dead_letter_candidates": 0,
+                    "push_in_flight": None,
+                    "push_window": None,
                 }
             ]
         }
@@ -489,6 +523,12 @@ class QueueOverview(BaseModel):
     )
     created_at: Timestamp
     updated_at: Timestamp
+    push_endpoint: str | None = None
+    push_format: str = "wrapped"
+    push_secret_set: bool = False
+    push_max_in_flight: int = 16
+    push_in_flight: int | None = Field(None, description="Push requests in flight now (push queues only).")
+    push_window: int | None = Field(None, description="The endpoint's current window (push queues only).")
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_response_bytes: int = Field(DEFAULT_MAX_RESPONSE_BYTES, ge=1, le=2**62)
     # TOKEN:ROLE[,TOKEN:ROLE...]; unset: the API is open. Parsed (and refused if malformed) by app/auth.py.
     auth_tokens: SecretStr | None = None
+    # Push delivery (docs/push.md): allow endpoints on loopback, private, link-local and multicast
+    # addresses. The gateway and the worker pass it to SQL as fastqueue.push_allow_private_networks.
+    push_allow_private_networks: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -34,6 +34,10 @@ COLUMNS: Sequence[tuple[str, str, bool]] = (
     ("dead-letter candidates", "dead_letter_candidates", True),
     ("oldest age (s)", "oldest_message_age_seconds", True),
     ("dead queue", "dead_queue_id", False),
+    # Push queues (docs/push.md); "-" for a pull queue. The secret is never shown (--json: push_secret_set).
+    ("push in flight", "push_in_flight", True),
+    ("push window", "push_window", True),
+    ("push endpoint", "push_endpoint", False),
 )
 NONE = "-"
 

@@ -1,5 +1,6 @@
 """`fastqueue worker`: runs fastqueue.cleanup() every FASTQUEUE_QUEUE_CLEANUP_INTERVAL_SECONDS and
-fastqueue.rotate_store() every FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS.
+fastqueue.rotate_store() every FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS, and delivers the messages of
+push queues (app/push/, docs/push.md).
 
 Needed only where pg_cron cannot run them inside PostgreSQL (both may run at once: a rotation
 attempt that meets another one gives way). Rotation uses an autocommit connection of its own, kept
@@ -15,6 +16,7 @@ import time
 
 import psycopg
 
+from app.push import PushDelivery
 from app.settings import Settings
 
 log = logging.getLogger("fastqueue.worker")
@@ -83,6 +85,8 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         "worker started: cleanup every %s seconds, store rotation every %s seconds", cleanup_interval, rotation_interval
     )
     rotator = Rotator(settings.conninfo)
+    push = PushDelivery(settings)  # docs/push.md: its own thread; stops after its requests end
+    push.start()
     next_cleanup = next_rotation = time.monotonic()
     try:
         while not stop.is_set():
@@ -100,4 +104,6 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
             stop.wait(max(0.0, min(next_cleanup, next_rotation) - time.monotonic()))
     finally:
         rotator.close()
+        push.stop()
+        push.join()
     log.info("worker stopped")

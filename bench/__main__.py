@@ -16,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from bench import endurance, httpbench, report, sqlbench
+from bench import endurance, httpbench, pushbench, report, sqlbench
 from bench.common import ROOT, Target, drop_database, machine, recreate_database, server_settings
 
-PARTS = ("sql", "http", "endurance")
+PARTS = ("sql", "http", "endurance", "push")
 
 
 def _ints(text: str) -> list[int]:
@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             results["http"] = httpbench.run(target, args.http_clients, args.workers, args.duration)
         if "endurance" in args.parts:
             results["endurance"] = endurance.run(target, args.endurance_duration, args.sample_interval)
+        if "push" in args.parts:  # docs/push.md
+            results["push"] = pushbench.run(target, args.duration)
         command = display_command(argv if argv is not None else sys.argv[1:])
         results["meta"] = {
             "finished_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -321,6 +321,10 @@ def render(results: dict) -> str:
                      _f(t["ratio"], 2, "x") if t["ratio"] is not None else "–", met + (f" ({t['detail']})" if t["detail"] else "")])
     lines += _table(["target", "figure", "required", "figure / required (>= 1 is met)", "status"], rows)
     lines.append("")
+    if "push" in results:
+        from bench.pushbench import render as render_push
+
+        lines += [""] + render_push(results["push"])
     return "\n".join(lines)
 
 

@@ -41,6 +41,10 @@ create table fastqueue.queues (
     enable_message_ordering boolean not null default false,
     filter text,
     filter_ast jsonb,
+    push_endpoint text,
+    push_format text not null default 'wrapped',
+    push_max_in_flight integer not null default 16,
+    push_secret_set boolean not null default false,
     constraint queues_id_format check (id ~ '^[a-zA-Z0-9._-]+$' and char_length(id) <= 128),
     constraint queues_id_not_only_dots check (id !~ '^\.+$'),
     constraint queues_ack_deadline_seconds_range check (ack_deadline_seconds between 1 and 600),
@@ -62,7 +66,11 @@ create table fastqueue.queues (
                and retry_max_backoff_seconds between 0 and 600
                and retry_min_backoff_seconds <= retry_max_backoff_seconds),
     constraint queues_filter_length check (char_length(filter) between 1 and 256),
-    constraint queues_filter_parsed check ((filter is null) = (filter_ast is null))
+    constraint queues_filter_parsed check ((filter is null) = (filter_ast is null)),
+    constraint queues_push_endpoint_url check (
+        char_length(push_endpoint) <= 2048 and push_endpoint ~* '^https?://[^/?#@[:space:]]+([/?#][^[:space:]]*)?$'),
+    constraint queues_push_format_values check (push_format in ('wrapped', 'unwrapped')),
+    constraint queues_push_max_in_flight_range check (push_max_in_flight between 1 and 1000)
 );
 comment on table fastqueue.queues is 'Subscriptions: each queue receives a copy of the messages published to its topic that pass its filter.';
 comment on constraint queues_id_format on fastqueue.queues is
@@ -100,6 +108,21 @@ comment on constraint queues_filter_length on fastqueue.queues is
     'filter must be 1 to 256 characters';
 comment on constraint queues_filter_parsed on fastqueue.queues is
     'filter_ast must be filter parsed: write queues through create_queue or update_queue';
+
+comment on column fastqueue.queues.push_endpoint is
+    'null for a pull queue; else the http(s) URL `fastqueue worker` POSTs each message to (docs/push.md).';
+comment on column fastqueue.queues.push_format is
+    'wrapped (a JSON envelope with the message) or unwrapped (the body is the data, the rest in headers).';
+comment on column fastqueue.queues.push_max_in_flight is
+    'The most concurrent push requests to the endpoint; the worker''s window moves between 1 and this.';
+comment on column fastqueue.queues.push_secret_set is
+    'Whether a push secret is set (the secret itself is in fastqueue.queue_push_secrets, which no API or view returns).';
+comment on constraint queues_push_endpoint_url on fastqueue.queues is
+    'push_endpoint must be null or an http:// or https:// URL of at most 2048 characters, with a host and without user:password@ or spaces';
+comment on constraint queues_push_format_values on fastqueue.queues is
+    'push_format must be "wrapped" or "unwrapped"';
+comment on constraint queues_push_max_in_flight_range on fastqueue.queues is
+    'push_max_in_flight must be between 1 and 1000';
 
 create index queues_topic_id_idx on fastqueue.queues (topic_id);
 create index queues_dead_queue_id_idx on fastqueue.queues (dead_queue_id);
@@ -287,7 +310,9 @@ create type fastqueue.queue_statistics as (
     oldest_unacked_message_age_seconds integer,
     num_inflight_messages bigint,
     num_delayed_messages bigint,
-    num_dead_letter_candidates bigint
+    num_dead_letter_candidates bigint,
+    push_in_flight bigint,
+    push_window integer
 );
 comment on type fastqueue.queue_statistics is 'What queue_stats() returns.';
 
@@ -387,3 +412,55 @@ revoke all on all tables in schema fastqueue from public;
 -- Per-schema defaults only add to the global ones: this does not stop PUBLIC executing new
 -- functions; the REVOKE in each db/functions/ file does.
 alter default privileges in schema fastqueue revoke execute on functions from public;
+
+-- Push delivery (issue 20, docs/push.md)
+-- Write-only: the secret that signs a queue's push requests. Only the owner reads this table; the
+-- worker gets it through fastqueue.push_queues().
+create table fastqueue.queue_push_secrets (
+    queue_id text primary key references fastqueue.queues (id) on delete cascade,
+    secret text not null,
+    constraint queue_push_secrets_length check (char_length(secret) between 16 and 256)
+);
+comment on table fastqueue.queue_push_secrets is
+    'Each push queue''s signing secret (push_secret); write-only: no API function or view returns it, except fastqueue.push_queues() for `fastqueue worker`.';
+comment on constraint queue_push_secrets_length on fastqueue.queue_push_secrets is
+    'push_secret must be 16 to 256 characters (or "" to remove it)';
+
+-- What each worker reports of its push delivery: in-flight requests, the endpoint's window, and
+-- cumulative counts for /metrics. Unlogged: it is a view of live state, lost with a crash.
+create unlogged table fastqueue.push_states (
+    worker text not null,
+    queue_id text not null,
+    in_flight integer not null,
+    "window" integer not null,
+    failing boolean not null,
+    outcomes jsonb not null,
+    latency jsonb not null,
+    updated_at timestamptz not null default now(),
+    primary key (worker, queue_id)
+);
+comment on table fastqueue.push_states is
+    'Push delivery state as each `fastqueue worker` reports it (fastqueue.report_push_states): requests in flight, the endpoint''s window, whether it is failing, and cumulative counts by outcome and latency (for /metrics).';
+
+-- The worker learns of push settings that change (create, update, delete of a queue) from a NOTIFY
+-- on fastqueue_push_queues, so it never polls for them.
+create function fastqueue._notify_push_queues()
+returns trigger
+language plpgsql
+as $$
+begin
+    perform pg_catalog.pg_notify('fastqueue_push_queues', coalesce(new.id, old.id));
+    return null;
+end;
+$$;
+comment on function fastqueue._notify_push_queues() is
+'Internal (trigger on fastqueue.queues): NOTIFY fastqueue_push_queues with the queue id when a push queue is created, deleted, or its settings change, so that `fastqueue worker` re-reads them.';
+revoke execute on function fastqueue._notify_push_queues() from public;
+
+create trigger queues_notify_push_insert after insert on fastqueue.queues
+    for each row when (new.push_endpoint is not null) execute function fastqueue._notify_push_queues();
+create trigger queues_notify_push_delete after delete on fastqueue.queues
+    for each row when (old.push_endpoint is not null) execute function fastqueue._notify_push_queues();
+create trigger queues_notify_push_update after update on fastqueue.queues
+    for each row when (new.push_endpoint is not null or old.push_endpoint is not null)
+    execute function fastqueue._notify_push_queues();

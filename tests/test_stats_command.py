@@ -16,7 +16,8 @@ import pytest
 from tests.api.conftest import free_port, start_server
 
 FASTQUEUE = Path(sys.executable).with_name("fastqueue")
-HEADER = ["queue", "topic", "available", "in flight", "delayed", "dead-letter candidates", "oldest age (s)", "dead queue"]
+HEADER = ["queue", "topic", "available", "in flight", "delayed", "dead-letter candidates", "oldest age (s)", "dead queue",
+          "push in flight", "push window", "push endpoint"]
 # table column -> queue_stats() field
 STATS_FIELDS = {
     "available": "num_undelivered_messages",

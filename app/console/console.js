@@ -464,6 +464,13 @@ const SETTINGS = [
   ["enable_message_ordering", "Message ordering"],
   ["message_filters", "message_filters"],
   ["filter", "filter"],
+  // Push delivery (docs/push.md): the secret itself is never sent to the console, only whether it is set.
+  ["push_endpoint", "Push endpoint"],
+  ["push_format", "Push format"],
+  ["push_secret_set", "Push secret"],
+  ["push_max_in_flight", "Push max in flight"],
+  ["push_in_flight", "Pushes in flight"],
+  ["push_window", "Push window"],
   ["created_at", "Created (UTC)"],
   ["updated_at", "Updated (UTC)"],
 ];
@@ -598,6 +605,8 @@ function queueView(id) {
       let value = queue[key];
       if (key === "message_filters") value = value ? JSON.stringify(value) : null;
       if (key === "enable_message_ordering") value = value ? "on" : "off";
+      if (key === "push_secret_set") value = queue.push_endpoint ? (value ? "set" : "unset") : null;
+      if (key.startsWith("push_") && !queue.push_endpoint && key !== "push_endpoint") value = null;
       const dd = el("dd", {}, key === "dead_queue_id" && value ? queueLink(value) : value === null || value === undefined ? "–" : String(value));
       return el("div", {}, el("dt", {}, label), dd);
     }));

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from app import metrics, queries
 from app.db import PROBE_TIMEOUT_SECONDS, Pool
+from app.push.metrics import PUSH_METRICS
 from app.schemas import Health
 
 router = APIRouter(tags=["monitoring"])
@@ -42,6 +43,7 @@ async def prometheus_metrics(pool: Pool) -> Response:
     store's rotations."""
     depths = None
     rotation = None
+    push_rows: list[dict] = []
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS + 1):
             async with pool.connection(timeout=PROBE_TIMEOUT_SECONDS) as conn:
@@ -49,7 +51,8 @@ async def prometheus_metrics(pool: Pool) -> Response:
                 depths = await cursor.fetchall()
                 cursor = await conn.execute(queries.STORE_ROTATION)
                 rotation = await cursor.fetchone()
+                push_rows = await (await conn.execute(PUSH_METRICS)).fetchall()
     except (psycopg.Error, TimeoutError) as exc:
         log.warning("metrics: queue depths unavailable: %s", str(exc).strip() or type(exc).__name__)
-    body, content_type = metrics.exposition(depths, rotation)
+    body, content_type = metrics.exposition(depths, rotation, push_rows)
     return Response(body, media_type=content_type)

@@ -80,7 +80,8 @@ async def delete_queue(queue_id: str, pool: Pool) -> None:
 
 @router.get("/{queue_id}/stats", response_model=QueueStats, responses=NOT_FOUND)
 async def queue_stats(queue_id: str, pool: Pool):
-    """Count the messages a consumer could lease now, and the age of the oldest one."""
+    """Count the messages a consumer could lease now, and the age of the oldest one (on a push queue,
+    push_in_flight and push_window: null on a pull queue)."""
     return await fetch_one(pool, queries.QUEUE_STATS, {"id": queue_id})
 
 

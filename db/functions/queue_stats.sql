@@ -25,12 +25,22 @@ begin
            v_stats.num_inflight_messages, v_stats.num_delayed_messages, v_stats.num_dead_letter_candidates
       from fastqueue.deliveries m
      where m.queue_id = v_queue.id;
+    -- Push delivery, as the workers report it (null for a pull queue). A request never outlives its
+    -- lease, so a report older than the ack deadline (a killed worker's) has nothing in flight.
+    if v_queue.push_endpoint is not null then
+        select coalesce(sum(p.in_flight) filter (
+                   where p.updated_at > now() - v_queue.ack_deadline_seconds * interval '1 second'), 0),
+               (array_agg(p."window" order by p.updated_at desc))[1]
+          into v_stats.push_in_flight, v_stats.push_window
+          from fastqueue.push_states p
+         where p.queue_id = v_queue.id;
+    end if;
     return v_stats;
 end;
 $$;
 
 comment on function fastqueue.queue_stats(text) is
-'Counts a queue''s messages: num_undelivered_messages, those a consumer could lease now (not leased, not delayed, not expired, not past the delivery limit), and oldest_unacked_message_age_seconds, the age in seconds of the oldest of them (0 when there are none); num_inflight_messages, leased now (delivered at least once, lease not over, not expired; a nack with a delay keeps counting here until the delay is over); num_delayed_messages, never delivered and scheduled in the future (delivery_delay_seconds); num_dead_letter_candidates, on a queue with a dead queue, not expired and delivered message_max_deliveries times already (cleanup() moves them once their last lease has ended; the last lease is also counted in flight).
+'Counts a queue''s messages: num_undelivered_messages, those a consumer could lease now (not leased, not delayed, not expired, not past the delivery limit), and oldest_unacked_message_age_seconds, the age in seconds of the oldest of them (0 when there are none); num_inflight_messages, leased now (delivered at least once, lease not over, not expired; a nack with a delay keeps counting here until the delay is over); num_delayed_messages, never delivered and scheduled in the future (delivery_delay_seconds); num_dead_letter_candidates, on a queue with a dead queue, not expired and delivered message_max_deliveries times already (cleanup() moves them once their last lease has ended; the last lease is also counted in flight); on a push queue (else null) push_in_flight, the push requests `fastqueue worker` has in flight now, and push_window, the endpoint''s current window of concurrent requests (null until a worker reported one).
 Errors: P0002 "Queue not found".
 Example: select * from fastqueue.queue_stats(''all-events'');';
 

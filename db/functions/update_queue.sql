@@ -10,7 +10,11 @@ create or replace function fastqueue.update_queue(
     retry_min_backoff_seconds integer default null,
     retry_max_backoff_seconds integer default null,
     enable_message_ordering boolean default false,
-    filter text default null
+    filter text default null,
+    push_endpoint text default null,
+    push_format text default 'wrapped',
+    push_secret text default null,
+    push_max_in_flight integer default 16
 )
 returns fastqueue.queues
 language plpgsql
@@ -31,6 +35,7 @@ begin
         perform fastqueue._lock_queue(update_queue.dead_queue_id);
     end if;
 
+    perform fastqueue._check_push_endpoint(update_queue.push_endpoint);
     update fastqueue.queues q
        set topic_id = update_queue.topic_id,
            ack_deadline_seconds = update_queue.ack_deadline_seconds,
@@ -44,6 +49,10 @@ begin
            enable_message_ordering = coalesce(update_queue.enable_message_ordering, false),
            filter = update_queue.filter,
            filter_ast = fastqueue._parse_filter(update_queue.filter),
+           push_endpoint = update_queue.push_endpoint,
+           push_format = coalesce(update_queue.push_format, 'wrapped'),
+           push_max_in_flight = coalesce(update_queue.push_max_in_flight, 16),
+           push_secret_set = fastqueue._set_push_secret(update_queue.id, update_queue.push_secret),
            updated_at = now()
      where q.id = update_queue.id
     returning * into v_queue;
@@ -62,10 +71,10 @@ exception
 end;
 $$;
 
-comment on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text) is
-'Replaces every setting of a queue (same parameters and rules as create_queue); created_at is kept, updated_at set. Messages already queued keep their expiry and schedule.
+comment on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text, text, text, text, integer) is
+'Replaces every setting of a queue (same parameters and rules as create_queue); created_at is kept, updated_at set. push_secret is the exception: null keeps the secret set before, '''' removes it. Messages already queued keep their expiry and schedule.
 Errors: P0002 "Queue not found" (the queue or its dead queue) / "Topic not found"; 22023 when a value breaks a rule or the filter does not parse.
 Example: select * from fastqueue.update_queue(''all-events'', ''events'', ack_deadline_seconds => 60, message_retention_seconds => 86400);';
 
-revoke execute on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text) from public;
-grant execute on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text) to fastqueue_admin;
+revoke execute on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text, text, text, text, integer) from public;
+grant execute on function fastqueue.update_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text, text, text, text, integer) to fastqueue_admin;

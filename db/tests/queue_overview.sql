@@ -41,7 +41,8 @@ select is(
     'id, topic_id, dead_queue_id, message_filters, filter, ack_deadline_seconds, message_retention_seconds, '
     'message_max_deliveries, delivery_delay_seconds, enable_message_ordering, retry_min_backoff_seconds, '
     'retry_max_backoff_seconds, available_messages, inflight_messages, delayed_messages, dead_letter_candidates, '
-    'total_messages, oldest_message_age_seconds, created_at, updated_at',
+    'total_messages, oldest_message_age_seconds, created_at, updated_at, push_endpoint, push_format, '
+    'push_secret_set, push_max_in_flight, push_in_flight, push_window',
     'queue_overview has the settings, the counts and the timestamps, in that order.'
 );
 

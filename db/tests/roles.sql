@@ -2,7 +2,7 @@
 -- read queue_stats, fastqueue_admin may call every API function and read the overview views; none of
 -- them, nor PUBLIC, may touch a table or an internal helper. Each role is tried for real with SET LOCAL ROLE.
 begin;
-select plan(186);
+select plan(198);
 
 -- Fixtures, made by the owner.
 do $$
@@ -48,9 +48,12 @@ insert into api_calls values
     ('publish', $$ select fastqueue.publish('roles-events', '{"n": 3}') $$, '{fastqueue_publisher,fastqueue_admin}'),
     ('publish_batch', $$ select fastqueue.publish_batch('roles-other-topic', '[{"data": {"n": 4}}]') $$, '{fastqueue_publisher,fastqueue_admin}'),
     ('send', $$ select fastqueue.send('roles-other', '{"n": 6}') $$, '{fastqueue_publisher,fastqueue_admin}'),
+    ('push_metrics', $$ select fastqueue.push_metrics() $$, '{fastqueue_admin}'),
+    ('push_queues', $$ select fastqueue.push_queues() $$, '{fastqueue_admin}'),
     ('purge_queue', $$ select fastqueue.purge_queue('roles-other') $$, '{fastqueue_admin}'),
     ('queue_depths', $$ select fastqueue.queue_depths() $$, '{fastqueue_admin}'),
     ('queue_stats', $$ select fastqueue.queue_stats('roles-work') $$, '{fastqueue_consumer,fastqueue_admin}'),
+    ('report_push_states', $$ select fastqueue.report_push_states('roles-test', '[]') $$, '{fastqueue_admin}'),
     ('redrive_queue', $$ select fastqueue.redrive_queue('roles-other', 'roles-work') $$, '{fastqueue_admin}'),
     ('rotate_store', $$ select fastqueue.rotate_store() $$, '{fastqueue_admin}'),
     ('rotate_store_for', $$ call fastqueue.rotate_store_for(0) $$, '{fastqueue_admin}'),

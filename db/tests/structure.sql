@@ -34,7 +34,10 @@ select functions_are(
         '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',
         '_check_batch_message', '_batch_message_valid', '_max_message_bytes', '_max_response_bytes', '_bytes_setting', '_answer_bytes', '_message_valid', '_notify_topic',
         '_move_messages', '_notify_available', '_parse_filter', '_parse_filter_expression', '_queue', '_require_between', '_topic',
-        '_lock_topic', '_lock_queue', '_delete_messages', '_new_message_id', '_write_message'
+        '_lock_topic', '_lock_queue', '_delete_messages', '_new_message_id', '_write_message',
+        -- push delivery (docs/push.md): the worker's functions and their helpers
+        'push_queues', 'report_push_states', 'push_metrics',
+        '_check_push_endpoint', '_set_push_secret', '_notify_push_queues'
     ],
     'Schema fastqueue holds exactly the API functions and their internal helpers.'
 );
@@ -81,7 +84,9 @@ select is((select signature from api_signature where name = 'create_queue'),
     'message_filters jsonb DEFAULT NULL::jsonb, dead_queue_id text DEFAULT NULL::text, '
     'message_max_deliveries integer DEFAULT NULL::integer, delivery_delay_seconds integer DEFAULT NULL::integer, '
     'retry_min_backoff_seconds integer DEFAULT NULL::integer, retry_max_backoff_seconds integer DEFAULT NULL::integer, '
-    'enable_message_ordering boolean DEFAULT false, filter text DEFAULT NULL::text'
+    'enable_message_ordering boolean DEFAULT false, filter text DEFAULT NULL::text, '
+    'push_endpoint text DEFAULT NULL::text, push_format text DEFAULT ''wrapped''::text, '
+    'push_secret text DEFAULT NULL::text, push_max_in_flight integer DEFAULT 16'
     ' -> fastqueue.queues',
     'create_queue keeps the positional signature of DESIGN.md and returns a queue.');
 select is((select signature from api_signature where name = 'update_queue'),
@@ -89,7 +94,9 @@ select is((select signature from api_signature where name = 'update_queue'),
     'message_filters jsonb DEFAULT NULL::jsonb, dead_queue_id text DEFAULT NULL::text, '
     'message_max_deliveries integer DEFAULT NULL::integer, delivery_delay_seconds integer DEFAULT NULL::integer, '
     'retry_min_backoff_seconds integer DEFAULT NULL::integer, retry_max_backoff_seconds integer DEFAULT NULL::integer, '
-    'enable_message_ordering boolean DEFAULT false, filter text DEFAULT NULL::text'
+    'enable_message_ordering boolean DEFAULT false, filter text DEFAULT NULL::text, '
+    'push_endpoint text DEFAULT NULL::text, push_format text DEFAULT ''wrapped''::text, '
+    'push_secret text DEFAULT NULL::text, push_max_in_flight integer DEFAULT 16'
     ' -> fastqueue.queues',
     'update_queue has the same parameters as create_queue and returns a queue.');
 select is((select signature from api_signature where name = 'get_queue'),

@@ -25,13 +25,19 @@ select q.id,
        (select count(*) from fastqueue.deliveries m where m.queue_id = q.id) as total_messages,
        s.oldest_unacked_message_age_seconds as oldest_message_age_seconds,
        q.created_at,
-       q.updated_at
+       q.updated_at,
+       q.push_endpoint,
+       q.push_format,
+       q.push_secret_set,
+       q.push_max_in_flight,
+       s.push_in_flight,
+       s.push_window
   from fastqueue.queues q
  cross join lateral fastqueue.queue_stats(q.id) s
  order by q.id;
 
 comment on view fastqueue.queue_overview is
-'One row per queue, ordered by id: its settings and its message counts, as fastqueue.queue_stats() reports them. available_messages: a consumer could lease them now (num_undelivered_messages); inflight_messages: leased now; delayed_messages: never delivered and scheduled later; dead_letter_candidates: on a queue with a dead queue, unexpired and delivered message_max_deliveries times (cleanup() moves them); total_messages: every message stored, expired ones not yet cleaned up included; oldest_message_age_seconds: age of the oldest available message (oldest_unacked_message_age_seconds), 0 when none. For fastqueue_admin; `fastqueue stats` prints it.
+'One row per queue, ordered by id: its settings and its message counts, as fastqueue.queue_stats() reports them. available_messages: a consumer could lease them now (num_undelivered_messages); inflight_messages: leased now; delayed_messages: never delivered and scheduled later; dead_letter_candidates: on a queue with a dead queue, unexpired and delivered message_max_deliveries times (cleanup() moves them); total_messages: every message stored, expired ones not yet cleaned up included; oldest_message_age_seconds: age of the oldest available message (oldest_unacked_message_age_seconds), 0 when none; push_endpoint, push_format, push_secret_set (never the secret), push_max_in_flight, push_in_flight and push_window for push queues (docs/push.md). For fastqueue_admin; `fastqueue stats` prints it.
 Example: select id, available_messages, inflight_messages, delayed_messages from fastqueue.queue_overview;';
 
 revoke all on fastqueue.queue_overview from public;

@@ -250,6 +250,8 @@ def test_stats_show_the_new_counts_even_when_zero(
         "num_inflight_messages": 0,
         "num_delayed_messages": 0,
         "num_dead_letter_candidates": 0,
+        "push_in_flight": None,
+        "push_window": None,
     }
     assert client.get(f"/queues/{delayed['id']}/stats").json() == {
         "num_undelivered_messages": 0,
@@ -257,6 +259,8 @@ def test_stats_show_the_new_counts_even_when_zero(
         "num_inflight_messages": 0,
         "num_delayed_messages": 3,
         "num_dead_letter_candidates": 0,
+        "push_in_flight": None,
+        "push_window": None,
     }
     [leased] = consume(client, queue["id"], limit=1)
     stats = client.get(f"/queues/{queue['id']}/stats").json()
@@ -266,6 +270,8 @@ def test_stats_show_the_new_counts_even_when_zero(
         "num_inflight_messages": 1,
         "num_delayed_messages": 0,
         "num_dead_letter_candidates": 1,  # delivered message_max_deliveries (1) times
+        "push_in_flight": None,
+        "push_window": None,
     }
     end_lease(db, leased["id"])
     stats = client.get(f"/queues/{queue['id']}/stats").json()

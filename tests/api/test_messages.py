@@ -29,6 +29,8 @@ EMPTY_STATS = {
     "num_inflight_messages": 0,
     "num_delayed_messages": 0,
     "num_dead_letter_candidates": 0,
+    "push_in_flight": None,
+    "push_window": None,
 }
 
 

@@ -14,7 +14,8 @@ QUEUE_OVERVIEW_KEYS = [
     "message_retention_seconds", "message_max_deliveries", "delivery_delay_seconds", "enable_message_ordering",
     "retry_min_backoff_seconds", "retry_max_backoff_seconds", "available_messages", "inflight_messages",
     "delayed_messages", "dead_letter_candidates", "total_messages", "oldest_message_age_seconds",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "push_endpoint", "push_format", "push_secret_set", "push_max_in_flight",
+    "push_in_flight", "push_window",
 ]  # fmt: skip
 TOPIC_OVERVIEW_KEYS = ["id", "created_at", "deduplication_window_seconds", "queue_ids", "queue_count", "available_messages"]
 NAIVE_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")

@@ -25,9 +25,14 @@ QUEUE_ADDITIONS = {
     "retry_max_backoff_seconds": None,
     "enable_message_ordering": False,
     "filter": None,
+    "push_endpoint": None,
+    "push_format": "wrapped",
+    "push_secret_set": False,
+    "push_max_in_flight": 16,
 }
 MESSAGE_ADDITIONS = {"ordering_key": None}
-STATS_ADDITIONS = {"num_inflight_messages": 0, "num_delayed_messages": 0, "num_dead_letter_candidates": 0}
+STATS_ADDITIONS = {"num_inflight_messages": 0, "num_delayed_messages": 0, "num_dead_letter_candidates": 0,
+                   "push_in_flight": None, "push_window": None}
 
 
 def added_length(additions: dict, times: int = 1) -> int:

@@ -23,6 +23,10 @@ QUEUE_ADDITIONS = {
     "retry_max_backoff_seconds": None,
     "enable_message_ordering": False,
     "filter": None,
+    "push_endpoint": None,
+    "push_format": "wrapped",
+    "push_secret_set": False,
+    "push_max_in_flight": 16,
 }
 QUICKSTART_MESSAGE = [
     "id",
@@ -41,6 +45,8 @@ STATS = {
     "num_inflight_messages": 0,
     "num_delayed_messages": 0,
     "num_dead_letter_candidates": 0,
+    "push_in_flight": None,
+    "push_window": None,
 }
 
 
