@@ -172,6 +172,18 @@ def run_server(**env: str) -> subprocess.CompletedProcess:
         (":admin", "entry 1 is not TOKEN:ROLE"),
         ("  ", "set but empty"),
     ],
+    # Named, not shown: the tokens are random per process, and xdist's workers must collect the same ids.
+    ids=[
+        "no-role",
+        "unknown-role",
+        "role-first",
+        "upper-case-role",
+        "empty-entry",
+        "repeated-token",
+        "space-in-token",
+        "empty-token",
+        "blank",
+    ],
 )
 def test_malformed_tokens_refused_at_startup(value: str, complaint: str) -> None:
     result = run_server(FASTQUEUE_AUTH_TOKENS=value)
