@@ -325,7 +325,28 @@ def render(results: dict) -> str:
         from bench.pushbench import render as render_push
 
         lines += [""] + render_push(results["push"])
+    lines += high_availability()
     return "\n".join(lines)
+
+
+def high_availability() -> list[str]:
+    """The failover figures, which need a pg_auto_failover formation and come from the fault tests'
+    runs (tests/reliability/test_failover.py), not from this bench: docs/ha.md's "Measured" section,
+    repeated here so that BENCHMARKS.md holds every figure (issue 18)."""
+    ha = Path(__file__).resolve().parent.parent / "docs" / "ha.md"
+    if not ha.exists():
+        return []
+    text = ha.read_text()
+    start = text.find("\n## Measured\n")
+    if start < 0:
+        return []
+    body = text[start + len("\n## Measured\n"):]
+    end = body.find("\n## ")
+    body = body[:end] if end >= 0 else body
+    return ["", "## High availability (not measured by this bench)", "",
+            "Copied from [docs/ha.md](docs/ha.md#measured) when this file was written: the figures come from the"
+            " failover tests' runs on a pg_auto_failover formation (`scripts/ha-cluster.sh`), not from `make bench`.",
+            "", body.strip(), ""]
 
 
 def console_table(results: dict) -> str:
