@@ -35,7 +35,9 @@ def lines(output: str) -> list[dict]:
 def events(database_url: str) -> str:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("select fastqueue.create_topic('events')")
-        conn.execute("select fastqueue.create_queue('work', 'events', 30, 600)")
+        # The longest lease there is: a lease taken by one command must not run out while the next
+        # commands start (seconds each on a busy machine), or its message is leased again.
+        conn.execute("select fastqueue.create_queue('work', 'events', 600, 600)")
         conn.execute("select fastqueue.create_queue('other', null, 30, 600)")
     return database_url
 
