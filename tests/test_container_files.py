@@ -467,10 +467,10 @@ def test_db_image_preloads_pg_cron(db_image: list[Instruction]) -> None:
 # --- compose.yaml ----------------------------------------------------------------------------------
 
 
-def test_compose_up_starts_db_migrate_and_server(services: dict[str, dict]) -> None:
+def test_compose_up_starts_db_migrate_server_and_worker(services: dict[str, dict]) -> None:
+    # The worker runs by default: it delivers push queues (docs/push.md), which pg_cron cannot.
     default = {name for name, svc in services.items() if not svc.get("profiles")}
-    assert default == {"db", "migrate", "gateway-role", "server"}
-    assert services["worker"]["profiles"] == ["worker"]
+    assert default == {"db", "migrate", "gateway-role", "server", "worker"}
     assert app_services(services).keys() >= {"migrate", "server", "worker"}
     assert postgres_services(services).keys() >= {"db", "gateway-role"}
 
