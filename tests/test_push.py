@@ -350,7 +350,10 @@ def worker_process(database_url: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [str(Path(sys.executable).with_name("fastqueue")), "worker"],
         env={**os.environ, "FASTQUEUE_DATABASE_URL": database_url, "FASTQUEUE_PUSH_ALLOW_PRIVATE_NETWORKS": "true",
-             "FASTQUEUE_QUEUE_CLEANUP_INTERVAL_SECONDS": "3600", **env},
+             # The worker's other jobs (cleanup, the store's rotation) on an hour's interval: the
+             # tests watch what push delivery alone sends to the database.
+             "FASTQUEUE_QUEUE_CLEANUP_INTERVAL_SECONDS": "3600", "FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS": "3600",
+             **env},
         stderr=subprocess.PIPE,
         text=True,
     )
