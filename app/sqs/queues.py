@@ -152,6 +152,11 @@ def new_queue_settings() -> dict[str, Any]:
         "retry_max_backoff_seconds": None,
         "enable_message_ordering": False,
         "filter": None,
+        # Push delivery (docs/push.md): an SQS queue is a pull queue unless set over REST or SQL.
+        "push_endpoint": None,
+        "push_format": "wrapped",
+        "push_secret": None,
+        "push_max_in_flight": 16,
     }
 
 
@@ -159,7 +164,8 @@ SETTING_NAMES = tuple(new_queue_settings())
 
 
 def settings_of(queue: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: queue[name] for name in SETTING_NAMES}
+    # The push secret is never read back (the row says only push_secret_set); null keeps it on update.
+    return {name: None if name == "push_secret" else queue[name] for name in SETTING_NAMES}
 
 
 def requested(names: list[str]) -> list[str]:
