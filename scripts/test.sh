@@ -24,13 +24,7 @@ mkdir -p "$FASTQUEUE_TEST_OUTPUT"
 
 status=0
 echo "== pytest"
-# Several pytest processes (pytest-xdist; FASTQUEUE_TEST_WORKERS=0 runs them in this one, e.g. to see -s output);
-# --dist loadgroup keeps each group of tests/conftest.py on one process.
-workers="${FASTQUEUE_TEST_WORKERS:-auto}"
-for argument in "$@"; do  # -s shows the tests' output only without workers
-    if [ "$argument" = "-s" ] || [ "$argument" = "--capture=no" ]; then workers="${FASTQUEUE_TEST_WORKERS:-0}"; fi
-done
-.venv/bin/python -m pytest -n "$workers" --dist loadgroup "$@" || status=$?
+.venv/bin/python -m pytest "$@" || status=$?
 
 echo "== pgTAP (pg_prove)"
 psql=("$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1)

@@ -14,25 +14,6 @@ from app.migrate import migrate
 ADMIN_URL = os.environ.get("FASTQUEUE_TEST_ADMIN_URL", "")
 
 
-# Tests that share something cluster-wide run on one xdist worker each group (scripts/test.sh runs pytest
-# with -n): the fault tests' own cluster (they stop and start it), the browser (one Chromium), and the one
-# database pg_cron may live in (FASTQUEUE_TEST_CRON_DATABASE). Everything else has databases of its own.
-_SHARED = {
-    "reliability": "fault-cluster",
-    "browser": "browser",
-    "test_cron.py": "cron-database",
-    "test_ownership.py": "cron-database",
-}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        parts = item.path.relative_to(config.rootpath).parts
-        group = next((_SHARED[part] for part in parts if part in _SHARED), None)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
 def pytest_configure(config: pytest.Config) -> None:
     if not ADMIN_URL:
         raise pytest.UsageError(
