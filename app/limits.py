@@ -1,7 +1,7 @@
 """Size limits of the HTTP API, and the guard that refuses oversized request bodies before they are parsed.
 
 The message size rule itself lives in SQL (db/functions/publish.sql reads the custom setting
-fastqueue.max_message_bytes, which the gateway sets on its connections: app/db.py). Here only:
+fastqueue.max_message_bytes, which the gateway sets on its connections: app/database/pool.py). Here only:
 
 - the request body guard: a body larger than the message limit plus ENVELOPE_BYTES cannot hold an
   acceptable message, so it gets 413 before anything reads it into memory and parses it; a batch

@@ -5,8 +5,8 @@ from functools import lru_cache
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.auth import parse_auth_tokens
-from app.limits import (
+from .gateway.auth import parse_auth_tokens
+from .limits import (
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     max_batch_bytes: int = Field(DEFAULT_MAX_BATCH_BYTES, ge=1, le=MAX_MESSAGE_BYTES_CEILING)
     # The most bytes of messages one consume (or peek) answers: consume() leases no more than fit, always one.
     max_response_bytes: int = Field(DEFAULT_MAX_RESPONSE_BYTES, ge=1, le=2**62)
-    # TOKEN:ROLE[,TOKEN:ROLE...]; unset: the API is open. Parsed (and refused if malformed) by app/auth.py.
+    # TOKEN:ROLE[,TOKEN:ROLE...]; unset: the API is open. Parsed (and refused if malformed) by app/gateway/auth.py.
     auth_tokens: SecretStr | None = None
     # Push delivery (docs/push.md): allow endpoints on loopback, private, link-local and multicast
     # addresses. The gateway and the worker pass it to SQL as fastqueue.push_allow_private_networks.

@@ -68,7 +68,7 @@ class Target:
 
 
 def recreate_database(target: Target, echo=print) -> None:
-    from app.migrate import migrate
+    from fastqueue.commands.migrate import migrate
 
     with psycopg.connect(target.admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(target.name)))

@@ -93,7 +93,7 @@ class RotationRunner:
         env.update({"FASTQUEUE_DATABASE_URL": self.target.url, "FASTQUEUE_LOG_LEVEL": "warning"})
         self.log = tempfile.TemporaryFile()
         self.worker = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main(['worker']))"],
+            [sys.executable, "-c", "import sys; from fastqueue.commands.cli import main; sys.exit(main(['worker']))"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         interval = env.get("FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS")
         every = f"every {interval} s" if interval else "every FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS (default 1 s)"

@@ -22,7 +22,7 @@ import urllib.request
 from collections import Counter
 from urllib.parse import urlsplit
 
-from app.settings import Settings
+from fastqueue.settings import Settings
 from bench.common import (ATTRIBUTES, PAYLOAD, ROOT, Target, prefill, queue_depth, reset_tables, stored_ids,
                           vacuum_store)
 
@@ -55,7 +55,7 @@ class Server:
         })
         env.pop("FASTQUEUE_AUTH_TOKENS", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main(['server']))"],
+            [sys.executable, "-c", "import sys; from fastqueue.commands.cli import main; sys.exit(main(['server']))"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import psycopg
 
-from app.push import PushDelivery
-from app.settings import Settings
+from fastqueue.push import PushDelivery
+from fastqueue.settings import Settings
 from bench.common import Target
 from bench.httpbench import percentile
 

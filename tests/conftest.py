@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from app.migrate import migrate
+from fastqueue.commands.migrate import migrate
 
 ADMIN_URL = os.environ.get("FASTQUEUE_TEST_ADMIN_URL", "")
 

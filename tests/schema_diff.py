@@ -9,8 +9,8 @@ from pathlib import Path
 
 import psycopg
 
-from app.migrate import BOOKKEEPING_SQL
-from app.sql_files import repeatable_files
+from fastqueue.commands.migrate import BOOKKEEPING_SQL
+from fastqueue.database.sql_files import repeatable_files
 
 DECLARED_SCHEMA = Path(__file__).resolve().parent.parent / "db" / "schema.sql"
 

@@ -1,5 +1,5 @@
 """The container files, checked without Docker: Dockerfile, docker/postgres/Dockerfile, compose.yaml
-and .dockerignore are parsed and held against the code they run (app/cli.py's commands, the
+and .dockerignore are parsed and held against the code they run (app/commands/cli.py's commands, the
 settings' defaults, pyproject's wheel inputs) and against each other (database names, users, the
 pg_cron database, ports). docker/healthcheck.py is run for real against a stub HTTP server.
 """
@@ -25,8 +25,8 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
-from app.cli import main as cli_main
-from app.settings import Settings
+from fastqueue.commands.cli import main as cli_main
+from fastqueue.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_DOCKERFILE = ROOT / "Dockerfile"
@@ -237,7 +237,7 @@ def database_url(service: dict) -> tuple[str, str, int, str, str, str]:
 
 
 def fastqueue_subcommand_exists(name: str, capsys: pytest.CaptureFixture[str]) -> bool:
-    """Asks app/cli.py's own parser: `fastqueue NAME --help` exits 0 only for a real subcommand."""
+    """Asks app/commands/cli.py's own parser: `fastqueue NAME --help` exits 0 only for a real subcommand."""
     with pytest.raises(SystemExit) as exit_info:
         cli_main([name, "--help"])
     capsys.readouterr()
@@ -359,7 +359,7 @@ def test_dockerignore_keeps_local_state_out_of_the_context() -> None:
     patterns = dockerignore_patterns()
     for path in (".git", ".venv", ".fastqueue/pgdata/PG_VERSION", "test-output/report.xml", "app/__pycache__/x.pyc"):
         assert ignored_by_dockerignore(path, patterns), f"{path} would be sent to the Docker builder"
-    for path in ("app/cli.py", "db/functions/publish.sql", "db/migrations", "pyproject.toml", "docker/healthcheck.py"):
+    for path in ("app/commands/cli.py", "db/functions/publish.sql", "db/migrations", "pyproject.toml", "docker/healthcheck.py"):
         assert not ignored_by_dockerignore(path, patterns), f".dockerignore excludes {path}, which the image needs"
 
 

@@ -1,5 +1,5 @@
 """No answer carries the database's own error text (issue 13, item 6, the gateway's half): an error
-app/errors.py does not map is a 500 with a generic sentence, and the database's text goes to the log."""
+app/gateway/errors.py does not map is a 500 with a generic sentence, and the database's text goes to the log."""
 
 import asyncio
 import json
@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from starlette.requests import Request
 
-from app import errors
+from fastqueue.gateway import errors
 
 
 def _request() -> Request:

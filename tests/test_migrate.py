@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app.migrate import MigrationError, MigrationReport, migrate
-from app.sql_files import migration_files, repeatable_files
+from fastqueue.commands.migrate import MigrationError, MigrationReport, migrate
+from fastqueue.database.sql_files import migration_files, repeatable_files
 from tests.test_migration_0007 import migrate_to_just_before
 
 MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9]+(_[a-z0-9]+)*\.sql$")

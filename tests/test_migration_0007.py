@@ -6,8 +6,8 @@ copy that still exists, so another message under their id is refused after the u
 import psycopg
 import pytest
 
-from app.migrate import BOOKKEEPING_SQL, MigrationError, _checksum, _version_and_name, migrate
-from app.sql_files import migration_files
+from fastqueue.commands.migrate import BOOKKEEPING_SQL, MigrationError, _checksum, _version_and_name, migrate
+from fastqueue.database.sql_files import migration_files
 
 BEFORE = "0007"
 

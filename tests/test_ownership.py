@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from app.migrate import CLEANUP_JOB_NAME, MigrationError, migrate
+from fastqueue.commands.migrate import CLEANUP_JOB_NAME, MigrationError, migrate
 from tests.conftest import ADMIN_URL, unique_name
 from tests.test_cron import cron_database_url  # noqa: F401 (a fixture)
 

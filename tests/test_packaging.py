@@ -143,7 +143,7 @@ def test_wheel_declares_the_fastqueue_console_script(wheel: Path) -> None:
         parser = configparser.ConfigParser()
         parser.read_string(archive.read(entry_points[0]).decode())
     assert parser.has_section("console_scripts")
-    assert parser.get("console_scripts", "fastqueue", fallback="").strip() == "app.cli:main"
+    assert parser.get("console_scripts", "fastqueue", fallback="").strip() == "app.commands.cli:main"
 
 
 def test_installed_fastqueue_help_lists_the_commands(installed: Path, outside: Path) -> None:
@@ -159,8 +159,8 @@ def test_installed_package_reads_its_sql_from_the_wheel(installed: Path, outside
         [
             str(installed / "bin" / "python"),
             "-c",
-            "import app, app.sql_files; print(app.__file__); print(app.sql_files.sql_root());"
-            " print(len(app.sql_files.migration_files()), len(app.sql_files.repeatable_files()))",
+            "import app, app.database.sql_files; print(app.__file__); print(app.database.sql_files.sql_root());"
+            " print(len(app.database.sql_files.migration_files()), len(app.database.sql_files.repeatable_files()))",
         ],
         outside,
         60,

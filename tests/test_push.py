@@ -18,9 +18,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from app.push import PushDelivery
-from app.push.window import Window, retry_delay
-from app.settings import Settings
+from fastqueue.push import PushDelivery
+from fastqueue.push.window import Window, retry_delay
+from fastqueue.settings import Settings
 
 WAIT_SECONDS = 40.0
 

@@ -1,5 +1,5 @@
 """MD5OfMessageBody and MD5OfMessageAttributes as SQS documents them ("Calculating the MD5 message digest
-for message attributes", SQS Developer Guide), computed here independently of app/sqs/messages.py:
+for message attributes", SQS Developer Guide), computed here independently of app/gateway/sqs/messages.py:
 
   for each attribute, names sorted: length of the name (4 bytes, big-endian) + the name (UTF-8),
   length of the data type + the data type, one transport byte (1 String/Number, 2 Binary),
@@ -8,7 +8,7 @@ for message attributes", SQS Developer Guide), computed here independently of ap
 
 import hashlib
 
-from app.sqs.messages import Attribute, md5_of_attributes, md5_of_body
+from fastqueue.gateway.sqs.messages import Attribute, md5_of_attributes, md5_of_body
 
 
 def _field(value: bytes) -> bytes:

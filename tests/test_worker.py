@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app.worker import Rotator
+from fastqueue.commands.worker import Rotator
 
 
 def test_worker_cleans_up_and_stops_on_sigterm(database_url: str) -> None:

@@ -8,6 +8,6 @@ push_endpoint to that endpoint, acks on 2xx and nacks with backoff otherwise.
 - window.py: the per-endpoint AIMD window and the retry delays.
 """
 
-from app.push.dispatcher import PushDelivery
+from .dispatcher import PushDelivery
 
 __all__ = ["PushDelivery"]

@@ -12,8 +12,8 @@ import asyncio
 import ssl
 from dataclasses import dataclass
 
-from app.push.safety import Endpoint, RefusedEndpoint, resolve
-from app.push.wire import USER_AGENT
+from .safety import Endpoint, RefusedEndpoint, resolve
+from .wire import USER_AGENT
 
 RESPONSE_LIMIT_BYTES = 64 * 1024
 _HEADER_LIMIT_BYTES = 16 * 1024

@@ -35,12 +35,12 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from app.db import CONNECT_TIMEOUT_SECONDS, connection_options
-from app.push.client import PushFailed, post
-from app.push.safety import Endpoint, RefusedEndpoint, parse_endpoint
-from app.push.window import Window, retry_delay
-from app.push.wire import SIGNATURE_HEADER, request_body, signature
-from app.settings import Settings
+from ..database.pool import CONNECT_TIMEOUT_SECONDS, connection_options
+from .client import PushFailed, post
+from .safety import Endpoint, RefusedEndpoint, parse_endpoint
+from .window import Window, retry_delay
+from .wire import SIGNATURE_HEADER, request_body, signature
+from ..settings import Settings
 
 log = logging.getLogger("fastqueue.push")
 

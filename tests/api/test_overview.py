@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import psycopg
 
-from app.auth import REQUIRED_ROLE
+from fastqueue.gateway.auth import REQUIRED_ROLE
 
 QUEUE_OVERVIEW_KEYS = [
     "id", "topic_id", "dead_queue_id", "message_filters", "filter", "ack_deadline_seconds",

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import httpx
 
-from app.schemas import QUEUE_EXTENSION_FIELDS
+from fastqueue.gateway.schemas import QUEUE_EXTENSION_FIELDS
 from tests.api.test_stable_answers import QUICKSTART_QUEUE
 
 # Every answer: fastqueue 1.7's keys, then the settings it did not have (null or false when unset).

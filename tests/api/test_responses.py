@@ -1,8 +1,8 @@
-"""The message routes write their JSON themselves (app/responses.py), with data and attributes as the
-JSON text PostgreSQL wrote, compacted (app/db.py compact_json): for a message without fractional numbers
+"""The message routes write their JSON themselves (app/gateway/responses.py), with data and attributes as the
+JSON text PostgreSQL wrote, compacted (app/database/pool.py compact_json): for a message without fractional numbers
 that is byte for byte what the response models would write (schemas.Message, MessageList, AckedCount,
 NackedCount); numbers come out as PostgreSQL writes them. And the gateway parses the other jsonb values
-with its own function (app/db.py load_json), which must give what json.loads gives."""
+with its own function (app/database/pool.py load_json), which must give what json.loads gives."""
 
 import json
 import math
@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from app.db import compact_json, load_json
-from app.responses import message, message_list
-from app.schemas import AckedCount, Message, MessageList, NackedCount
+from fastqueue.database.pool import compact_json, load_json
+from fastqueue.gateway.responses import message, message_list
+from fastqueue.gateway.schemas import AckedCount, Message, MessageList, NackedCount
 
 MESSAGE_LIST = TypeAdapter(MessageList)
 
@@ -74,7 +74,7 @@ whole_rows = rows.flatmap(
 
 
 def as_fetched(row: dict) -> dict:
-    """The row as app/db.py fetch_messages hands it over: data and attributes as compact JSON text."""
+    """The row as app/database/pool.py fetch_messages hands it over: data and attributes as compact JSON text."""
     attributes = row["attributes"]
     return {
         **row,
@@ -112,11 +112,11 @@ def test_message_fields_follow_the_model() -> None:
         **{name: datetime.now(UTC) for name in ("expired_at", "scheduled_at", "created_at", "updated_at")},
     }
     written = json.loads(message(row))
-    assert list(written) == list(Message.model_fields), "a field added to schemas.Message goes into app/responses.py"
+    assert list(written) == list(Message.model_fields), "a field added to schemas.Message goes into app/gateway/responses.py"
 
 
 def test_counts_are_what_the_models_write() -> None:
-    from app.responses import json_response
+    from fastqueue.gateway.responses import json_response
 
     for model, key in ((AckedCount, "acked"), (NackedCount, "nacked")):
         adapter = TypeAdapter(model)

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from app.migrate import migrate
+from fastqueue.commands.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[2]
 FASTQUEUE = Path(sys.executable).with_name("fastqueue")

@@ -27,7 +27,7 @@ import httpx
 import psycopg
 import pytest
 
-from app.worker import cleanup_once
+from fastqueue.commands.worker import cleanup_once
 from tests.reliability.conftest import (
     API_KINDS,
     CLIENT_TIMEOUT_SECONDS,
@@ -118,7 +118,7 @@ class Formation:
         return float(row[0]) if row and row[0] is not None else None
 
     def wait_for_listener(self, node: str, timeout: float = SERVICE_BOUND_SECONDS) -> float:
-        """Until a gateway's LISTEN connection (app/listener.py) is on `node`, listening."""
+        """Until a gateway's LISTEN connection (app/gateway/listener.py) is on `node`, listening."""
         began = time.monotonic()
         with psycopg.connect(self.node_url(node), autocommit=True, connect_timeout=5) as conn:
             while not conn.execute(

@@ -29,7 +29,7 @@ from schemathesis.checks import (
 )
 from schemathesis.generation import GenerationMode
 
-from app.main import create_app
+from fastqueue.gateway.main import create_app
 from tests.conftest import create_database, drop_database, unique_name
 from tests.reliability.conftest import ServerProcess
 

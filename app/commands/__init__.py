@@ -1,0 +1,1 @@
+"""The command line: `fastqueue` (cli.py) and what its subcommands run."""

@@ -1,0 +1,1 @@
+"""The HTTP gateway: the FastAPI application (main.py), its routes, middleware and answers."""
