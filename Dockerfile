@@ -5,8 +5,8 @@
 #   docker run -e FASTQUEUE_DATABASE_URL=... fastqueue worker
 #   docker run -e FASTQUEUE_DATABASE_URL=... -p 8000:8000 fastqueue            # server (default)
 #
-# Stage 1 builds the wheel, which carries the SQL (db/migrations, db/functions, db/views -> app/db/, see the
-# force-include in pyproject.toml). Stage 2 installs that wheel alone into a virtualenv without pip,
+# Stage 1 builds the wheel, which carries the SQL (db/migrations, db/functions, db/views -> fastqueue/db/, see the
+# package-data in pyproject.toml). Stage 2 installs that wheel alone into a virtualenv without pip,
 # so the image holds the interpreter, the dependencies and fastqueue, and no build tools.
 
 FROM python:3.11-slim-bookworm AS build
@@ -16,7 +16,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
 WORKDIR /src
-# Exactly what the wheel is built from: the project metadata (readme included, hatchling reads
+# Exactly what the wheel is built from: the project metadata (readme included, setuptools reads
 # it), the package and the SQL it force-includes. Nothing else reaches the image.
 COPY pyproject.toml README.md ./
 COPY app/ app/

@@ -345,14 +345,17 @@ def test_every_copy_source_exists_and_reaches_the_build_context(
 
 def test_build_stage_copies_everything_the_wheel_is_built_from(app_image: list[Instruction], pyproject: dict) -> None:
     copied = [source.rstrip("/") for copy in copies(app_image, 0) if copy.from_stage is None for source in copy.sources]
-    wheel = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]
-    needed = ["pyproject.toml", pyproject["project"]["readme"], *wheel["packages"], *wheel.get("force-include", {})]
+    setuptools = pyproject["tool"]["setuptools"]
+    package_dirs = setuptools["package-dir"]
+    sql_dir = package_dirs["fastqueue.db"]
+    sql_folders = [f"{sql_dir}/{pattern.split('/', 1)[0]}" for pattern in setuptools["package-data"]["fastqueue.db"]]
+    needed = ["pyproject.toml", pyproject["project"]["readme"], package_dirs["fastqueue"], *sql_folders]
 
     def covered(path: str) -> bool:
         return any(path == source or path.startswith(source + "/") for source in copied)
 
     missing = [path for path in needed if not covered(path)]
-    assert not missing, f"the build stage does not COPY {missing}: hatchling needs them to build the wheel"
+    assert not missing, f"the build stage does not COPY {missing}: setuptools needs them to build the wheel"
 
 
 def test_dockerignore_keeps_local_state_out_of_the_context() -> None:

@@ -94,24 +94,31 @@ def test_wheel_carries_every_migration_and_function_file(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         for folder, files in (("migrations", MIGRATIONS), ("functions", FUNCTIONS), ("views", VIEWS)):
-            packaged = {name for name in names if name.startswith(f"app/db/{folder}/") and name.endswith(".sql")}
-            expected = {f"app/db/{folder}/{path.name}" for path in files}
-            assert packaged == expected, f"app/db/{folder} in the wheel differs from db/{folder}"
+            packaged = {name for name in names if name.startswith(f"fastqueue/db/{folder}/") and name.endswith(".sql")}
+            expected = {f"fastqueue/db/{folder}/{path.name}" for path in files}
+            assert packaged == expected, f"fastqueue/db/{folder} in the wheel differs from db/{folder}"
             for path in files:
-                assert archive.read(f"app/db/{folder}/{path.name}") == path.read_bytes(), (
+                assert archive.read(f"fastqueue/db/{folder}/{path.name}") == path.read_bytes(), (
                     f"{path.name} in the wheel is not the checkout's"
                 )
 
 
-def test_wheel_carries_the_package_and_nothing_else(wheel: Path) -> None:
+def test_wheel_carries_the_package_as_fastqueue_and_nothing_else(wheel: Path) -> None:
+    """app/ of the checkout is the package `fastqueue` in the wheel: every module and console file
+    under its new name (a package added under app/ but not to pyproject.toml's list fails here), and no
+    top-level `app` that would collide with another project's."""
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    modules = {
-        path.relative_to(ROOT).as_posix() for path in (ROOT / "app").rglob("*.py") if "__pycache__" not in path.parts
+    files = {
+        "fastqueue/" + path.relative_to(ROOT / "app").as_posix()
+        for path in (ROOT / "app").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
     }
-    assert modules <= names, f"missing from the wheel: {sorted(modules - names)}"
+    assert files <= names, f"missing from the wheel: {sorted(files - names)}"
     top_level = {name.split("/", 1)[0] for name in names}
-    assert {name for name in top_level if not name.endswith(".dist-info")} == {"app"}, top_level
+    assert {name for name in top_level if not name.endswith(".dist-info")} == {"fastqueue"}, top_level
+    python_files = {name for name in names if name.endswith(".py")}
+    assert python_files == {name for name in files if name.endswith(".py")}, "the wheel has modules app/ does not"
 
 
 def test_dockerfile_build_stage_context_builds_the_same_wheel(wheel: Path, tmp_path: Path) -> None:
@@ -143,7 +150,7 @@ def test_wheel_declares_the_fastqueue_console_script(wheel: Path) -> None:
         parser = configparser.ConfigParser()
         parser.read_string(archive.read(entry_points[0]).decode())
     assert parser.has_section("console_scripts")
-    assert parser.get("console_scripts", "fastqueue", fallback="").strip() == "app.commands.cli:main"
+    assert parser.get("console_scripts", "fastqueue", fallback="").strip() == "fastqueue.commands.cli:main"
 
 
 def test_installed_fastqueue_help_lists_the_commands(installed: Path, outside: Path) -> None:
@@ -159,16 +166,35 @@ def test_installed_package_reads_its_sql_from_the_wheel(installed: Path, outside
         [
             str(installed / "bin" / "python"),
             "-c",
-            "import app, app.database.sql_files; print(app.__file__); print(app.database.sql_files.sql_root());"
-            " print(len(app.database.sql_files.migration_files()), len(app.database.sql_files.repeatable_files()))",
+            "import fastqueue, fastqueue.database.sql_files as f; print(fastqueue.__file__); print(f.sql_root());"
+            " print(len(f.migration_files()), len(f.repeatable_files()))",
         ],
         outside,
         60,
     )
     package_file, sql_root, counts = result.stdout.split("\n")[:3]
-    assert Path(package_file).is_relative_to(installed), f"imported app from {package_file}, not the fresh venv"
+    assert Path(package_file).is_relative_to(installed), f"imported fastqueue from {package_file}, not the fresh venv"
     assert Path(sql_root).is_relative_to(installed), f"SQL read from {sql_root}, not from the installed wheel"
     assert counts.split() == [str(len(MIGRATIONS)), str(len(FUNCTIONS) + len(VIEWS))]
+
+
+def test_installed_venv_has_no_app_package(installed: Path, outside: Path) -> None:
+    """Installing fastqueue must not put a top-level `app` into site-packages."""
+    result = subprocess.run(
+        [str(installed / "bin" / "python"), "-c", "import app"],
+        cwd=outside,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0, "`import app` works in a venv that has only fastqueue installed"
+    assert "No module named 'app'" in result.stderr, result.stderr
+    site_packages = list(installed.glob("lib/python*/site-packages"))
+    assert len(site_packages) == 1
+    assert not (site_packages[0] / "app").exists()
+    assert (site_packages[0] / "fastqueue" / "gateway" / "console" / "index.html").is_file()
 
 
 def test_installed_db_migrate_migrates_an_empty_database(

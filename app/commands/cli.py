@@ -30,7 +30,8 @@ def _server(_: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: None)
     try:
         uvicorn.run(
-            "app.gateway.main:app",
+            # The gateway of this very package (fastqueue once installed, whatever a checkout calls it).
+            f"{__package__.rpartition('.')[0]}.gateway.main:app",
             host=settings.server_host,
             port=settings.server_port,
             workers=settings.server_num_workers,

@@ -1,8 +1,9 @@
-"""Where the SQL lives: db/ in a checkout, app/db/ inside an installed wheel."""
+"""Where the SQL lives: db/ in a checkout, fastqueue/db/ inside an installed wheel."""
 
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+# The top package: app/ in a checkout, fastqueue/ once installed.
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def sql_root() -> Path:

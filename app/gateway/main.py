@@ -1,6 +1,6 @@
 """The HTTP gateway: FastAPI routes that each call one fastqueue SQL function.
 
-`fastqueue server` serves `app.gateway.main:app` with uvicorn; tests and embedders can build their own with
+`fastqueue server` serves this module's `app` with uvicorn; tests and embedders can build their own with
 create_app(settings).
 """
 
