@@ -1,11 +1,12 @@
 """Configuration from FASTQUEUE_* environment variables (and a .env file, if present)."""
 
 from functools import lru_cache
+from typing import Literal
 
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .gateway.auth import parse_auth_tokens
 from .limits import (
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -18,6 +19,46 @@ from .limits import (
 LOCAL_PGPORT = 54329
 
 _URL_SCHEMES = ("postgresql+psycopg2://", "postgresql+psycopg://", "postgres://")
+
+
+PUBLISHER = "publisher"
+CONSUMER = "consumer"
+ADMIN = "admin"
+ROLES = (PUBLISHER, CONSUMER, ADMIN)
+# uvicorn's levels (the logging module knows all but trace).
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+
+_FORMAT = "Write TOKEN:ROLE[,TOKEN:ROLE...] with ROLE one of publisher, consumer, admin."
+
+
+def parse_auth_tokens(value: str) -> dict[str, str]:
+    """token -> role. Raises ValueError naming the entry at fault by its position, never its text (it
+    may be a token)."""
+    if not value.strip():
+        raise ValueError(
+            "set but empty: unset it to leave the API open, or give tokens. " + _FORMAT
+        )
+    tokens: dict[str, str] = {}
+    for number, entry in enumerate(value.split(","), start=1):
+        token, colon, role = entry.strip().rpartition(":")
+        if not entry.strip():
+            raise ValueError(f"entry {number} is empty (two commas in a row?). {_FORMAT}")
+        if not colon or not token:
+            raise ValueError(f"entry {number} is not TOKEN:ROLE. {_FORMAT}")
+        if role not in ROLES:
+            raise ValueError(
+                f"entry {number} does not end with a known role (publisher, consumer or admin, in lower case). "
+                + _FORMAT
+            )
+        if not all("!" <= character <= "~" for character in token):
+            raise ValueError(
+                f"the token of entry {number} has a space or a character outside printable ASCII:"
+                " it could not be sent in an Authorization header"
+            )
+        if token in tokens:
+            raise ValueError(f"entry {number} repeats the token of an earlier entry")
+        tokens[token] = role
+    return tokens
 
 
 def to_conninfo(database_url: str) -> str:
@@ -55,7 +96,7 @@ class Settings(BaseSettings):
     queue_cleanup_interval_seconds: float = 60
     # `fastqueue worker` tries a rotation of the message store this often (docs/storage.md, Rotation).
     store_rotation_interval_seconds: float = Field(1, gt=0)
-    log_level: str = "info"
+    log_level: LogLevel = "info"
     # data + attributes as JSON text, in bytes; the gateway passes it to PostgreSQL on every connection.
     max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=1, le=MAX_MESSAGE_BYTES_CEILING)
     # The largest body of a batch publish, in bytes (never less than one message's body allows).
@@ -76,7 +117,20 @@ class Settings(BaseSettings):
                 "FASTQUEUE_DATABASE_URL must start with postgresql://"
                 " (postgresql+psycopg2:// and postgresql+psycopg:// are accepted too)"
             )
+        if value is not None:
+            try:  # libpq's own parser: a URL it cannot read fails here, not at the first connection
+                conninfo_to_dict(to_conninfo(value))
+            except Exception as exc:
+                raise ValueError(
+                    "FASTQUEUE_DATABASE_URL is not a URL libpq can read (check its quoting: a password with"
+                    " @, / or : is written percent-encoded)"
+                ) from exc
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("auth_tokens")
     @classmethod

@@ -117,7 +117,6 @@ class MigrationError(Exception):
 class MigrationReport:
     applied: list[str] = field(default_factory=list)
     functions: int = 0
-    cleanup_scheduled: bool = False
     cleanup_note: str = ""
 
 
@@ -140,7 +139,7 @@ def migrate(conninfo: str, echo: Callable[[str], None] = print) -> MigrationRepo
             report.applied = _apply_migrations(conn, echo)
             report.functions = _apply_functions(conn)
             echo(f"functions and views: {report.functions} files applied")
-            report.cleanup_scheduled, report.cleanup_note = _schedule_cleanup(conn)
+            report.cleanup_note = _schedule_cleanup(conn)
             echo(report.cleanup_note)
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (MIGRATE_LOCK_KEY,))
@@ -228,7 +227,7 @@ def _ensure_owner_role(conn: psycopg.Connection) -> None:
     raise MigrationError(f"{user} may not act as {OWNER_ROLE}, which owns schema fastqueue: {needs}")
 
 
-def _schedule_cleanup(conn: psycopg.Connection) -> tuple[bool, str]:
+def _schedule_cleanup(conn: psycopg.Connection) -> str:
     """Schedules fastqueue.cleanup() and the store's rotation every minute with pg_cron, where this
     database can have it (cron.schedule replaces a job of the same name: running again changes nothing)."""
     try:
@@ -238,11 +237,11 @@ def _schedule_cleanup(conn: psycopg.Connection) -> tuple[bool, str]:
             conn.execute("select cron.schedule(%s, %s, %s)", (ROTATION_JOB_NAME, ROTATION_SCHEDULE, ROTATION_COMMAND))
     except psycopg.Error as exc:
         reason = (exc.diag.message_primary or str(exc)).strip()
-        return False, (
+        return (
             f"pg_cron: not available in this database ({reason}); "
             "run `fastqueue worker` to clean up expired and over-delivered messages and to rotate the store"
         )
-    return True, (
+    return (
         f"pg_cron: job {CLEANUP_JOB_NAME!r} runs {CLEANUP_COMMAND!r} every minute,"
         f" job {ROTATION_JOB_NAME!r} runs {ROTATION_COMMAND!r} every minute"
     )

@@ -20,6 +20,8 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
+from ..limits import MAX_DELAY_SECONDS, MAX_PAGE_SIZE
+
 CONNECT_TIMEOUT_SECONDS = 5
 # --wait re-checks the queue this often until a message comes or the wait is over (a consume that finds
 # nothing costs one index probe).
@@ -176,7 +178,7 @@ def add_commands(commands: Any, run: Callable[[argparse.Namespace], int]) -> Non
     publish.add_argument("data", metavar="DATA", type=_json_object, help='a JSON object, e.g. \'{"order_id": 42}\'')
     publish.add_argument("--attribute", "-a", metavar="KEY=VALUE", type=_attribute, action="append", default=[],
                          help="an attribute (queues filter on them); repeat for more")
-    publish.add_argument("--delay", type=int, metavar="SECONDS", help="deliver after this many seconds (0..900)")
+    publish.add_argument("--delay", type=int, metavar="SECONDS", help=f"deliver after this many seconds (0..{MAX_DELAY_SECONDS})")
     publish.add_argument("--deduplication-id", metavar="ID", help="a second publish with this id within the topic's window stores nothing")
     publish.add_argument("--ordering-key", metavar="KEY", help="queues with message ordering deliver messages sharing it one at a time")
     publish.set_defaults(queue_command=_publish)
@@ -189,7 +191,7 @@ def add_commands(commands: Any, run: Callable[[argparse.Namespace], int]) -> Non
         "the queue has no message available (after --wait seconds, with --wait).",
     )
     consume.add_argument("queue", metavar="QUEUE")
-    consume.add_argument("--limit", "-n", type=int, default=10, metavar="N", help="at most N messages (1..1000, default 10)")
+    consume.add_argument("--limit", "-n", type=int, default=10, metavar="N", help=f"at most N messages (1..{MAX_PAGE_SIZE}, default 10)")
     consume.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
                          help=f"wait up to SECONDS for a message when there is none yet (re-checked every {WAIT_POLL_SECONDS} s; default 0)")
     consume.add_argument("--ack", action="store_true", help="ack each message after printing it (fenced to this delivery)")
@@ -202,7 +204,7 @@ def add_commands(commands: Any, run: Callable[[argparse.Namespace], int]) -> Non
         "as JSON lines. Nothing is leased or changed.",
     )
     peek.add_argument("queue", metavar="QUEUE")
-    peek.add_argument("--limit", "-n", type=int, default=10, metavar="N", help="at most N messages (1..1000, default 10)")
+    peek.add_argument("--limit", "-n", type=int, default=10, metavar="N", help=f"at most N messages (1..{MAX_PAGE_SIZE}, default 10)")
     peek.set_defaults(queue_command=_peek)
 
     purge = commands.add_parser(

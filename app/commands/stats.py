@@ -14,10 +14,10 @@ from typing import Any, TextIO
 import psycopg
 from psycopg.rows import dict_row
 
+from ..database.queries import OVERVIEW_QUEUES
 from .queue_commands import where
 from ..gateway.schemas import QueueOverview
 
-QUERY = "select * from fastqueue.queue_overview order by id"
 STORE_QUERY = (
     "select current_slot, rotations, skips, last_outcome, seconds_since_rotation, last_carried_deliveries"
     " from fastqueue.store_overview"
@@ -58,7 +58,7 @@ def fetch_rows(conninfo: str) -> tuple[list[dict[str, Any]], dict[str, Any] | No
         ) as conn:
             # The store's line first: the queue counts (ages in seconds) are read last, as late as before.
             store = conn.execute(STORE_QUERY).fetchone()
-            return conn.execute(QUERY).fetchall(), store
+            return conn.execute(OVERVIEW_QUEUES).fetchall(), store
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StatsError(f"cannot reach the database {where(conninfo)}: {reason}") from exc

@@ -183,8 +183,8 @@ async def fetch_one(pool: AsyncConnectionPool, query: str, params: Mapping[str, 
     async with pool.connection() as conn:
         cursor = await conn.execute(query, params)
         row = await cursor.fetchone()
-    # Every statement in app/database/queries.py returns exactly one row or raises.
-    assert row is not None, query
+    if row is None:  # every statement in app/database/queries.py returns exactly one row or raises
+        raise RuntimeError(f"no row from a statement that always returns one: {query}")
     return row
 
 

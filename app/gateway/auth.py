@@ -33,10 +33,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-PUBLISHER = "publisher"
-CONSUMER = "consumer"
-ADMIN = "admin"
-ROLES = (PUBLISHER, CONSUMER, ADMIN)
+# The roles, and the parser of FASTQUEUE_AUTH_TOKENS, belong to the settings that validate them.
+from ..settings import ADMIN, CONSUMER, PUBLISHER
 
 # (method, route template) -> the role it needs besides admin. Anything not here needs admin.
 REQUIRED_ROLE: dict[tuple[str, str], str] = {
@@ -63,39 +61,6 @@ OPEN_ROUTES = frozenset(
 )
 ROLE_SCOPE_KEY = "fastqueue.auth_role"
 AUTH_REQUIRED_STATE = "auth_required"
-
-_FORMAT = "Write TOKEN:ROLE[,TOKEN:ROLE...] with ROLE one of publisher, consumer, admin."
-
-
-def parse_auth_tokens(value: str) -> dict[str, str]:
-    """token -> role. Raises ValueError naming the entry at fault by its position, never its text (it
-    may be a token)."""
-    if not value.strip():
-        raise ValueError(
-            "set but empty: unset it to leave the API open, or give tokens. " + _FORMAT
-        )
-    tokens: dict[str, str] = {}
-    for number, entry in enumerate(value.split(","), start=1):
-        token, colon, role = entry.strip().rpartition(":")
-        if not entry.strip():
-            raise ValueError(f"entry {number} is empty (two commas in a row?). {_FORMAT}")
-        if not colon or not token:
-            raise ValueError(f"entry {number} is not TOKEN:ROLE. {_FORMAT}")
-        if role not in ROLES:
-            raise ValueError(
-                f"entry {number} does not end with a known role (publisher, consumer or admin, in lower case). "
-                + _FORMAT
-            )
-        if not all("!" <= character <= "~" for character in token):
-            raise ValueError(
-                f"the token of entry {number} has a space or a character outside printable ASCII:"
-                " it could not be sent in an Authorization header"
-            )
-        if token in tokens:
-            raise ValueError(f"entry {number} repeats the token of an earlier entry")
-        tokens[token] = role
-    return tokens
-
 
 def allowed(role: str, method: str, route_path: str) -> bool:
     return role == ADMIN or REQUIRED_ROLE.get((method, route_path)) == role

@@ -96,7 +96,6 @@ class Listener:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._previous_handlers: dict[int, Any] = {}
-        self.connected = False
 
     # Life cycle (the FastAPI lifespan, app/gateway/main.py)
 
@@ -194,7 +193,6 @@ class Listener:
                 try:
                     async with conn:
                         await conn.execute(LISTEN)
-                        self.connected = True
                         # After a crash the watches are gone (an unlogged table): make them anew.
                         self._watched_until.clear()
                         delay = RECONNECT_MIN_DELAY_SECONDS
@@ -204,8 +202,6 @@ class Listener:
                         await self._listen(conn)
                 except psycopg.Error as exc:
                     log.warning("lost the connection listening on %s (reconnecting in %.1f s): %s", CHANNEL, delay, exc)
-                finally:
-                    self.connected = False
             try:  # sleep, unless shutting down
                 await asyncio.wait_for(self._stopping.wait(), delay)
             except TimeoutError:

@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI
 from . import errors
 from .auth import AUTH_REQUIRED_STATE, AuthMiddleware, authorize
 from ..database.pool import create_pool
-from ..limits import BodySizeLimitMiddleware
+from .body_limit import BodySizeLimitMiddleware
 from .listener import Listener
 from .metrics import MetricsMiddleware
 from .routes import console, consume, docs, health, leases, overview, publish, queues, send, topics

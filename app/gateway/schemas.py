@@ -22,7 +22,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ..limits import MAX_BATCH_SIZE, MAX_PAGE_SIZE, MAX_WAIT_SECONDS
+from ..limits import MAX_BATCH_SIZE, MAX_DELAY_SECONDS, MAX_DELIVERIES, MAX_PAGE_SIZE, MAX_WAIT_SECONDS
 
 # Letters, digits, ".", "_" and "-", but not dots alone: HTTP clients drop "." and ".." path segments
 # (no lookahead: the pattern must read the same in pydantic's regex engine and in JSON Schema).
@@ -152,10 +152,10 @@ class QueueSettings(BaseModel):
         None, description="Where messages go after message_max_deliveries deliveries; given together with it."
     )
     message_max_deliveries: Integer | None = Field(
-        None, ge=1, le=1000, description="Deliveries before a message moves to dead_queue_id; given together with it."
+        None, ge=1, le=MAX_DELIVERIES, description="Deliveries before a message moves to dead_queue_id; given together with it."
     )
     delivery_delay_seconds: Integer | None = Field(
-        None, ge=1, le=900, description="New messages become available only after this delay; null for none."
+        None, ge=1, le=MAX_DELAY_SECONDS, description="New messages become available only after this delay; null for none."
     )
     retry_min_backoff_seconds: Integer | None = Field(
         None,
@@ -317,7 +317,7 @@ class MessagePublish(BaseModel):
         None, description="String values that queue filters match on; null for none."
     )
     delay_seconds: Integer | None = Field(
-        None, ge=0, le=900, description="Overrides the queues' delivery_delay_seconds for this message; null: theirs."
+        None, ge=0, le=MAX_DELAY_SECONDS, description="Overrides the queues' delivery_delay_seconds for this message; null: theirs."
     )
     deduplication_id: str | None = Field(
         None,
@@ -418,8 +418,6 @@ class MessageIdList(BaseModel):
 
 # Settling leased messages: lease control and batches
 
-MAX_BATCH_SIZE = 1000
-
 
 class Deadline(BaseModel):
     seconds: Integer = Field(
@@ -469,7 +467,7 @@ class MessageNackBatch(MessageBatch):
     delay_seconds: Integer | None = Field(
         None,
         ge=0,
-        le=900,
+        le=MAX_DELAY_SECONDS,
         description="Available again after this many seconds; null: after each queue's retry backoff (at once"
         " without one).",
     )

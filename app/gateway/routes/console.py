@@ -12,7 +12,6 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, PlainTextResponse
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
-PATHS = ("/console", "/console/", "/console/console.css", "/console/console.js")
 
 # Everything the page loads comes from this server: a browser enforces it, so a stray CDN link fails loudly.
 SECURITY_HEADERS = {

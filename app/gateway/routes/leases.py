@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 
 from ...database import queries
+from ...limits import MAX_DELAY_SECONDS
 from ...database.pool import Pool, fetch_one
 from ..request_json import JSONBodyRoute
 from ..responses import json_response
@@ -41,7 +42,7 @@ DelaySeconds = Annotated[
     int | None,
     Query(
         ge=0,
-        le=900,
+        le=MAX_DELAY_SECONDS,
         description="Available again after this many seconds; left out: after the queue's retry backoff (at once"
         " without one).",
     ),

@@ -16,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from .. import errors
 from ...database import queries
-from ..auth import ADMIN, CONSUMER, PUBLISHER
+from ...settings import ADMIN, CONSUMER, PUBLISHER
 from ...database.pool import fetch_all, fetch_messages, fetch_one
 from ..listener import Listener
 from . import messages, queues

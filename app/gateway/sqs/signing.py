@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
-from ..auth import ADMIN, ROLES
+from ...settings import ADMIN, ROLES
 from .protocol import SqsError
 
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
