@@ -20,6 +20,7 @@ WORKDIR /src
 # it), the package and the SQL it force-includes. Nothing else reaches the image.
 COPY pyproject.toml README.md ./
 COPY app/ app/
+COPY db/schema_migrations.sql db/
 COPY db/migrations/ db/migrations/
 COPY db/functions/ db/functions/
 COPY db/views/ db/views/

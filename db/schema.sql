@@ -127,6 +127,14 @@ comment on constraint queues_push_max_in_flight_range on fastqueue.queues is
 create index queues_topic_id_idx on fastqueue.queues (topic_id);
 create index queues_dead_queue_id_idx on fastqueue.queues (dead_queue_id);
 
+-- Deleting a queue detaches the queues that use it as their dead queue (migration 0012). The trigger
+-- names its function, so the function is declared here with an empty body; its body is
+-- db/functions/_detach_dead_queue.sql's, which every db-migrate (and the drift test) applies over this.
+create function fastqueue._detach_dead_queue() returns trigger language plpgsql as $$ begin return old; end; $$;
+create trigger queues_detach_dead_queue
+    before delete on fastqueue.queues
+    for each row execute function fastqueue._detach_dead_queue();
+
 -- Only messages with an ordering key take a number, so unkeyed publishing pays nothing for it.
 create sequence fastqueue.messages_ordering_sequence as bigint;
 

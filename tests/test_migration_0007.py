@@ -6,8 +6,8 @@ copy that still exists, so another message under their id is refused after the u
 import psycopg
 import pytest
 
-from fastqueue.commands.migrate import BOOKKEEPING_SQL, MigrationError, _checksum, _version_and_name, migrate
-from fastqueue.database.sql_files import migration_files
+from fastqueue.commands.migrate import MigrationError, _checksum, _version_and_name, migrate
+from fastqueue.database.sql_files import bookkeeping_file, migration_files
 
 BEFORE = "0007"
 
@@ -15,7 +15,7 @@ BEFORE = "0007"
 def migrate_to_just_before(url: str, version: str) -> None:
     """Applies the migrations older than `version` as db-migrate would (recorded, in order)."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(BOOKKEEPING_SQL)
+        conn.execute(bookkeeping_file().read_text())
         for path in migration_files():
             number, name = _version_and_name(path)
             if number >= version:

@@ -55,9 +55,21 @@ def _run(command: list[str], cwd: Path, timeout: float, **env: str) -> subproces
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`pip wheel --no-deps .`, as the Dockerfile's build stage does."""
+    """`pip wheel --no-deps .`, as the Dockerfile's build stage does, in a copy of the checkout's files
+    (git's tracked and untracked, not its ignored ones): setuptools builds in the source tree, and a
+    build/ left in the checkout would carry modules that no longer exist into the wheel."""
     out = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)], out, 180)
+    source = tmp_path_factory.mktemp("checkout")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True, timeout=60,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        origin = ROOT / name
+        if origin.is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, source / name)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(source)], out, 180)
     wheels = list(out.glob("fastqueue-*.whl"))
     assert len(wheels) == 1, f"expected one fastqueue wheel, found {[w.name for w in out.iterdir()]}"
     return wheels[0]
@@ -101,6 +113,8 @@ def test_wheel_carries_every_migration_and_function_file(wheel: Path) -> None:
                 assert archive.read(f"fastqueue/db/{folder}/{path.name}") == path.read_bytes(), (
                     f"{path.name} in the wheel is not the checkout's"
                 )
+        bookkeeping = ROOT / "db" / "schema_migrations.sql"
+        assert archive.read("fastqueue/db/schema_migrations.sql") == bookkeeping.read_bytes()
 
 
 def test_wheel_carries_the_package_as_fastqueue_and_nothing_else(wheel: Path) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ..database.sql_files import migration_files, repeatable_files
+from ..database.sql_files import bookkeeping_file, migration_files, repeatable_files
 
 # pg_advisory_lock key: the bytes of "fastqueu"; any constant works as long as every migrator agrees.
 MIGRATE_LOCK_KEY = int.from_bytes(b"fastqueu", "big")
@@ -34,18 +34,6 @@ CLEANUP_COMMAND = "select fastqueue.cleanup()"
 ROTATION_JOB_NAME = "fastqueue-rotate-store"
 ROTATION_SCHEDULE = "* * * * *"
 ROTATION_COMMAND = "call fastqueue.rotate_store_for(55)"
-
-BOOKKEEPING_SQL = """
-create schema if not exists fastqueue;
-create table if not exists fastqueue.schema_migrations (
-    version text primary key,
-    name text not null,
-    checksum text not null,
-    applied_at timestamptz not null default now()
-);
-comment on table fastqueue.schema_migrations is 'Migrations applied by fastqueue db-migrate (db/migrations/NNNN_name.sql).';
-"""
-
 
 OWNER_ROLE = "fastqueue_owner"
 
@@ -135,7 +123,7 @@ def migrate(conninfo: str, echo: Callable[[str], None] = print) -> MigrationRepo
         conn.execute("select pg_advisory_lock(%s)", (MIGRATE_LOCK_KEY,))
         try:
             _ensure_owner_role(conn)
-            conn.execute(BOOKKEEPING_SQL)
+            conn.execute(bookkeeping_file().read_text())
             report.applied = _apply_migrations(conn, echo)
             report.functions = _apply_functions(conn)
             echo(f"functions and views: {report.functions} files applied")

@@ -15,6 +15,11 @@ def sql_root() -> Path:
     raise FileNotFoundError("fastqueue's SQL files (db/migrations, db/functions, db/views) are missing from this install")
 
 
+def bookkeeping_file() -> Path:
+    """The table of applied migrations, created (if missing) before any migration runs."""
+    return sql_root() / "schema_migrations.sql"
+
+
 def migration_files() -> list[Path]:
     """Versioned migrations, NNNN_description.sql, in the order they apply."""
     return sorted((sql_root() / "migrations").glob("[0-9][0-9][0-9][0-9]_*.sql"))

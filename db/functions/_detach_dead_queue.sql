@@ -15,9 +15,6 @@ $$;
 comment on function fastqueue._detach_dead_queue() is
 'Internal trigger: before a queue is deleted, the queues that used it as their dead queue lose dead_queue_id and message_max_deliveries.';
 
--- Not granted to anyone: a trigger does not need EXECUTE to fire.
+-- Not granted to anyone: a trigger does not need EXECUTE to fire. The trigger that calls it,
+-- queues_detach_dead_queue, is the table's (migration 0012, db/schema.sql).
 revoke execute on function fastqueue._detach_dead_queue() from public;
-
-create or replace trigger queues_detach_dead_queue
-    before delete on fastqueue.queues
-    for each row execute function fastqueue._detach_dead_queue();
