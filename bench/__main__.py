@@ -4,7 +4,7 @@ Without --database-url it uses the project-local cluster the way `make run` does
 (scripts/pg-cluster.sh, FASTQUEUE_PGDATA / FASTQUEUE_PGPORT with make run's defaults, scripts/local-settings.sh,
 fsync and synchronous_commit on), starting it if it is not running and stopping it again at the end
 if it started it. In either case it (re)creates the database fastqueue_bench, migrates it, runs the
-parts and writes BENCHMARKS.md (and BENCHMARKS.json).
+parts and writes BENCHMARKS.md (and bench/BENCHMARKS.json).
 """
 
 import argparse
@@ -18,6 +18,9 @@ from pathlib import Path
 
 from bench import endurance, httpbench, pushbench, report, sqlbench
 from bench.common import ROOT, Target, drop_database, machine, recreate_database, server_settings
+
+# The committed raw figures live with the bench; the committed report (BENCHMARKS.md) in the root.
+JSON_OUTPUT = ROOT / "bench" / "BENCHMARKS.json"
 
 PARTS = ("sql", "http", "endurance", "push")
 
@@ -45,6 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--database-name", default="fastqueue_bench", help="the database the bench (re)creates (fastqueue_bench)")
     p.add_argument("--drop-database", action="store_true", help="drop the bench database at the end")
     p.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md", help="the report (BENCHMARKS.md)")
+    p.add_argument("--json-output", type=Path, default=None,
+                   help="the raw figures (default: bench/BENCHMARKS.json for the default --output, else beside it)")
     p.add_argument("--note", default="", help="a sentence put at the top of the report")
     args = p.parse_args(argv)
     args.duration = args.duration or (3.0 if args.quick else 10.0)
@@ -124,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             "depths": args.depths, "cases": args.cases, "endurance_duration": args.endurance_duration,
             "sample_interval": args.sample_interval, "parts": args.parts,
         }
-        report.write(results, args.output)
+        json_output = args.json_output or (JSON_OUTPUT if args.output == ROOT / "BENCHMARKS.md" else None)
+        report.write(results, args.output, json_output)
         print(report.console_table(results))
         print(f"bench: report written to {args.output}")
     finally:

@@ -16,5 +16,5 @@ scripts/pg-cluster.sh start "$workdir/pgdata" "$port" migrated --throwaway >&2
 
 base="postgresql://postgres@127.0.0.1:$port"
 FASTQUEUE_DATABASE_URL="$base/migrated" .venv/bin/fastqueue db-migrate >&2
-.venv/bin/python -c "import sys; from tests.schema_diff import build_declared; build_declared(sys.argv[1])" "$base/declared"
-.venv/bin/python -m tests.schema_diff "$base/migrated" "$base/declared"
+.venv/bin/python scripts/schema_diff.py build-declared "$base/declared"
+.venv/bin/python scripts/schema_diff.py "$base/migrated" "$base/declared"

@@ -1,7 +1,9 @@
 """The one place that uses migra (unmaintained since 2022, pinned in the `migra` extra), so it can
-be swapped for another differ. Used by tests/test_schema_drift.py and `make draft-migration`.
+be swapped for another differ. Used by tests/test_schema_drift.py and `make draft-migration`
+(scripts/draft-migration.sh):
 
-    python -m tests.schema_diff MIGRATED_URL DECLARED_URL   # prints the SQL that turns the first into the second
+    python scripts/schema_diff.py build-declared URL          # db/schema.sql and the function files into URL
+    python scripts/schema_diff.py MIGRATED_URL DECLARED_URL   # prints the SQL that turns the first into the second
 """
 
 import sys
@@ -9,8 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from fastqueue.commands.migrate import BOOKKEEPING_SQL
-from fastqueue.database.sql_files import repeatable_files
+from fastqueue.database.sql_files import bookkeeping_file, repeatable_files
 
 DECLARED_SCHEMA = Path(__file__).resolve().parent.parent / "db" / "schema.sql"
 
@@ -18,7 +19,7 @@ DECLARED_SCHEMA = Path(__file__).resolve().parent.parent / "db" / "schema.sql"
 def build_declared(conninfo: str) -> None:
     """Builds fastqueue in an empty database from db/schema.sql and the function files."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(BOOKKEEPING_SQL)
+        conn.execute(bookkeeping_file().read_text())
         with conn.transaction():
             conn.execute(DECLARED_SCHEMA.read_text())
             conn.execute("set local check_function_bodies = off")
@@ -68,4 +69,7 @@ def schema_diff(from_conninfo: str, to_conninfo: str) -> str:
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
+    if sys.argv[1] == "build-declared":
+        build_declared(sys.argv[2])
+        sys.exit(0)
     print(schema_diff(sys.argv[1], sys.argv[2]) or "-- no difference: db/schema.sql matches the migrations")
