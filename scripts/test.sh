@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is missing, starts a throwaway PostgreSQL with pg_cron
+# The README's test command: installs what is missing, runs the linters first (ruff check, ruff format
+# --check, mypy --strict over app/; any finding stops here), starts a throwaway PostgreSQL with pg_cron
 # preloaded, runs pytest (arguments are passed on) and the pgTAP suite with pg_prove, stops the
 # cluster, and exits non-zero if either failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test
+
+echo "== lint (ruff check, ruff format --check, mypy)"
+if ! { .venv/bin/ruff check --quiet . && .venv/bin/ruff format --check --quiet . && .venv/bin/mypy; }; then
+    echo "lint failed (above). Most of it fixes itself: .venv/bin/ruff format . && .venv/bin/ruff check --fix ." >&2
+    exit 1
+fi
 
 bindir="${FASTQUEUE_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 workdir="$(mktemp -d /tmp/fastqueue-test.XXXXXX)"

@@ -88,7 +88,6 @@ def test_ordering_with_concurrent_consumers(database_url: str) -> None:
 
     acked: dict[str, list[int]] = defaultdict(list)
     lock = threading.Lock()
-    holding: dict[int, float] = {}  # consumer slot -> when it leased what it holds
     intervals: list[tuple[float, float, str]] = []
     start = threading.Barrier(CONSUMERS)
     total = KEYS * PER_KEY

@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=get_settings().log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    return args.run(args)
+    status: int = args.run(args)
+    return status
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -135,7 +136,7 @@ def migrate(conninfo: str, echo: Callable[[str], None] = print) -> MigrationRepo
 
 
 def _apply_migrations(conn: psycopg.Connection, echo: Callable[[str], None]) -> list[str]:
-    recorded = dict(conn.execute("select version, checksum from fastqueue.schema_migrations").fetchall())
+    recorded: dict[str, str] = dict(conn.execute("select version, checksum from fastqueue.schema_migrations").fetchall())
     files = migration_files()
     known = {_version_and_name(path)[0] for path in files}
     unknown = sorted(set(recorded) - known)
@@ -187,24 +188,32 @@ def _apply_functions(conn: psycopg.Connection) -> int:
     return len(files)
 
 
+def _one(conn: psycopg.Connection, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    """The one row of a query that always returns one."""
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from a query that always returns one: {query}")
+    return row
+
+
 def _ensure_owner_role(conn: psycopg.Connection) -> None:
     """Makes sure fastqueue_owner exists and that this login may act as it (create objects for it,
     hand objects over to it), or says what the login lacks."""
-    user, superuser, createrole = conn.execute(
-        "select rolname, rolsuper, rolcreaterole from pg_catalog.pg_roles where rolname = current_user"
-    ).fetchone()
+    user, superuser, createrole = _one(
+        conn, "select rolname, rolsuper, rolcreaterole from pg_catalog.pg_roles where rolname = current_user"
+    )
     needs = (
         f"db-migrate runs as a superuser, or as a role that is a member of {OWNER_ROLE} (as a superuser:"
         f" grant {OWNER_ROLE} to {user}) or has CREATEROLE"
     )
-    exists = conn.execute("select exists (select from pg_catalog.pg_roles where rolname = %s)", (OWNER_ROLE,)).fetchone()[0]
+    (exists,) = _one(conn, "select exists (select from pg_catalog.pg_roles where rolname = %s)", (OWNER_ROLE,))
     if not exists:
         if not (superuser or createrole):
             raise MigrationError(f"role {OWNER_ROLE} does not exist and {user} may not create it: {needs}")
         conn.execute(OWNER_ROLE_SQL)
     if superuser:
         return
-    if conn.execute("select pg_catalog.pg_has_role(current_user, %s, 'usage')", (OWNER_ROLE,)).fetchone()[0]:
+    if _one(conn, "select pg_catalog.pg_has_role(current_user, %s, 'usage')", (OWNER_ROLE,))[0]:
         return
     if createrole:
         try:

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from ..limits import MAX_DELAY_SECONDS, MAX_PAGE_SIZE
 
@@ -45,7 +45,7 @@ def message_line(row: dict[str, Any]) -> str:
     return json.dumps(row, default=_json_value, ensure_ascii=False, separators=(",", ":"))
 
 
-def connect(conninfo: str) -> psycopg.Connection:
+def connect(conninfo: str) -> psycopg.Connection[DictRow]:
     try:
         # UTC on the session, so timestamps print as the HTTP API prints them.
         return psycopg.connect(
@@ -76,7 +76,7 @@ def first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def call(conn: psycopg.Connection, query: str, params: Iterable[Any]) -> list[dict[str, Any]]:
+def call(conn: psycopg.Connection[DictRow], query: str, params: Iterable[Any]) -> list[dict[str, Any]]:
     try:
         return conn.execute(query, tuple(params)).fetchall()
     except psycopg.errors.UndefinedFunction as exc:
@@ -95,7 +95,7 @@ def call(conn: psycopg.Connection, query: str, params: Iterable[Any]) -> list[di
 # ---- the commands ----------------------------------------------------------------------------------
 
 
-def _publish(conn: psycopg.Connection, args: argparse.Namespace, out: TextIO) -> None:
+def _publish(conn: psycopg.Connection[DictRow], args: argparse.Namespace, out: TextIO) -> None:
     rows = call(
         conn,
         "select * from fastqueue.publish(%s, %s::jsonb, %s::jsonb, delay_seconds => %s,"
@@ -106,7 +106,7 @@ def _publish(conn: psycopg.Connection, args: argparse.Namespace, out: TextIO) ->
         print(message_line(row), file=out)
 
 
-def _consume(conn: psycopg.Connection, args: argparse.Namespace, out: TextIO) -> None:
+def _consume(conn: psycopg.Connection[DictRow], args: argparse.Namespace, out: TextIO) -> None:
     deadline = time.monotonic() + args.wait
     while True:
         rows = call(conn, "select * from fastqueue.consume(%s, %s)", (args.queue, args.limit))
@@ -121,17 +121,17 @@ def _consume(conn: psycopg.Connection, args: argparse.Namespace, out: TextIO) ->
             call(conn, "select fastqueue.ack(%s, delivery_attempt => %s)", (row["id"], row["delivery_attempts"]))
 
 
-def _peek(conn: psycopg.Connection, args: argparse.Namespace, out: TextIO) -> None:
+def _peek(conn: psycopg.Connection[DictRow], args: argparse.Namespace, out: TextIO) -> None:
     for row in call(conn, "select * from fastqueue.peek(%s, %s)", (args.queue, args.limit)):
         print(message_line(row), file=out)
 
 
-def _purge(conn: psycopg.Connection, args: argparse.Namespace, out: TextIO) -> None:
+def _purge(conn: psycopg.Connection[DictRow], args: argparse.Namespace, out: TextIO) -> None:
     [row] = call(conn, "select fastqueue.purge_queue(%s) as count", (args.queue,))
     print(f"purged {row['count']} messages from {args.queue}", file=out)
 
 
-def _redrive(conn: psycopg.Connection, args: argparse.Namespace, out: TextIO) -> None:
+def _redrive(conn: psycopg.Connection[DictRow], args: argparse.Namespace, out: TextIO) -> None:
     [row] = call(conn, "select fastqueue.redrive_queue(%s, %s) as count", (args.queue, args.destination))
     print(f"moved {row['count']} messages from {args.queue} to {args.destination}", file=out)
 

@@ -29,7 +29,7 @@ import os
 import re
 import select
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from psycopg import AsyncConnection, OperationalError, ProgrammingError
@@ -41,6 +41,9 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic_core import from_json
 
 from ..settings import Settings
+
+# The gateway's pool: its connections hand rows over as dicts (row_factory=dict_row).
+DictPool = AsyncConnectionPool[AsyncConnection[DictRow]]
 
 # How long one attempt to open a connection may take (libpq connect_timeout).
 CONNECT_TIMEOUT_SECONDS = 5
@@ -76,7 +79,7 @@ def connection_options(settings: Settings) -> str:
 _READABLE_OR_CLOSED = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
 
 
-async def check_connection(conn: AsyncConnection) -> None:
+async def check_connection(conn: AsyncConnection[DictRow]) -> None:
     """The pool's check of every connection it hands out, costing one poll() instead of a round trip.
 
     An idle autocommit connection has nothing to read: PostgreSQL sends nothing unprompted except when
@@ -94,7 +97,7 @@ async def check_connection(conn: AsyncConnection) -> None:
         await AsyncConnectionPool.check_connection(conn)
 
 
-def load_json(data: bytes) -> Any:
+def load_json(data: str | bytes) -> Any:
     """A json or jsonb value as Python values, as json.loads would give them (the same types, the same
     floats: tests/api/test_responses.py) in a fraction of its time: pydantic-core's parser, and json.loads
     for what that one refuses (nesting deeper than 200 levels)."""
@@ -135,7 +138,7 @@ class _CompactJsonLoader(Loader):
         return compact_json(bytes(data))
 
 
-async def fetch_messages(pool: AsyncConnectionPool, query: str, params: Mapping[str, Any]) -> list[DictRow]:
+async def fetch_messages(pool: DictPool, query: str, params: Mapping[str, Any]) -> list[DictRow]:
     """Rows of fastqueue.messages with data and attributes as compact JSON text (app/gateway/responses.py puts
     them in the answer as they are)."""
     async with pool.connection() as conn:
@@ -145,13 +148,14 @@ async def fetch_messages(pool: AsyncConnectionPool, query: str, params: Mapping[
         return await cursor.fetchall()
 
 
-async def configure_connection(conn: AsyncConnection) -> None:
+async def configure_connection(conn: AsyncConnection[DictRow]) -> None:
     set_json_loads(load_json, conn)
 
 
-def create_pool(settings: Settings) -> AsyncConnectionPool:
+def create_pool(settings: Settings) -> DictPool:
     return AsyncConnectionPool(
         settings.conninfo,
+        connection_class=AsyncConnection[DictRow],
         min_size=settings.database_pool_min_size,
         max_size=settings.database_pool_max_size,
         kwargs={
@@ -171,15 +175,15 @@ def create_pool(settings: Settings) -> AsyncConnectionPool:
     )
 
 
-async def get_pool(request: Request) -> AsyncConnectionPool:
+async def get_pool(request: Request) -> DictPool:
     # async: FastAPI runs a plain `def` dependency in a worker thread, a handoff on every request.
-    return request.app.state.pool
+    return cast(DictPool, request.app.state.pool)
 
 
-Pool = Annotated[AsyncConnectionPool, Depends(get_pool)]
+Pool = Annotated[DictPool, Depends(get_pool)]
 
 
-async def fetch_one(pool: AsyncConnectionPool, query: str, params: Mapping[str, Any]) -> DictRow:
+async def fetch_one(pool: DictPool, query: str, params: Mapping[str, Any]) -> DictRow:
     async with pool.connection() as conn:
         cursor = await conn.execute(query, params)
         row = await cursor.fetchone()
@@ -188,7 +192,7 @@ async def fetch_one(pool: AsyncConnectionPool, query: str, params: Mapping[str, 
     return row
 
 
-async def fetch_all(pool: AsyncConnectionPool, query: str, params: Mapping[str, Any]) -> list[DictRow]:
+async def fetch_all(pool: DictPool, query: str, params: Mapping[str, Any]) -> list[DictRow]:
     async with pool.connection() as conn:
         cursor = await conn.execute(query, params)
         return await cursor.fetchall()

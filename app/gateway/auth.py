@@ -126,7 +126,8 @@ async def authorize(request: Request) -> None:
 
 
 def _path(scope: Scope) -> str:
-    path, root_path = scope["path"], scope.get("root_path", "")
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
     return path[len(root_path) :] if root_path and path.startswith(root_path) else path
 
 

@@ -185,7 +185,10 @@ class Listener:
                     connect_timeout=CONNECT_TIMEOUT_SECONDS,
                     application_name="fastqueue-listener",
                     options=self._options,
-                    **KEEPALIVES,
+                    keepalives=KEEPALIVES["keepalives"],
+                    keepalives_idle=KEEPALIVES["keepalives_idle"],
+                    keepalives_interval=KEEPALIVES["keepalives_interval"],
+                    keepalives_count=KEEPALIVES["keepalives_count"],
                 )
             except psycopg.Error as exc:
                 log.warning("cannot connect to listen on %s (retrying in %.1f s): %s", CHANNEL, delay, exc)
@@ -253,7 +256,8 @@ class Listener:
 
 
 async def get_listener(request: Request) -> Listener:
-    return request.app.state.listener
+    listener: Listener = request.app.state.listener
+    return listener
 
 
 ListenerDep = Annotated[Listener, Depends(get_listener)]

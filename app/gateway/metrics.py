@@ -9,6 +9,7 @@ a scrape, whichever process answers it, adds them up (prometheus_client multipro
 import os
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -30,7 +31,7 @@ MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "unmatched"
 
 # The *_created series (when each label set first appeared) double every scrape and help no dashboard.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 REQUESTS = Counter(
     "fastqueue_http_requests",
@@ -76,7 +77,7 @@ class MetricsMiddleware:
 
 
 class _QueueDepths(Collector):
-    def __init__(self, rows: Iterable[dict] | None) -> None:
+    def __init__(self, rows: Iterable[dict[str, Any]] | None) -> None:
         self.rows = rows
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
@@ -105,7 +106,7 @@ class _QueueDepths(Collector):
 
 
 class _StoreRotation(Collector):
-    def __init__(self, row: dict | None) -> None:
+    def __init__(self, row: dict[str, Any] | None) -> None:
         self.row = row
 
     def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
@@ -132,13 +133,15 @@ class _StoreRotation(Collector):
 
 
 def exposition(
-    queue_depths: Iterable[dict] | None, store_rotation: dict | None = None, push_rows: Iterable[dict] = ()
+    queue_depths: Iterable[dict[str, Any]] | None,
+    store_rotation: dict[str, Any] | None = None,
+    push_rows: Iterable[dict[str, Any]] = (),
 ) -> tuple[bytes, str]:
     """The /metrics body and its content type; queue_depths (store_rotation) is None when the database
     did not answer. push_rows: fastqueue.push_metrics()'s rows (app/push/metrics.py)."""
     if os.environ.get(MULTIPROCESS_ENV):
         requests_registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(requests_registry)
+        multiprocess.MultiProcessCollector(requests_registry)  # type: ignore[no-untyped-call]
     else:
         requests_registry = REGISTRY
     depths_registry = CollectorRegistry(auto_describe=False)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
+    JsonValue,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -80,7 +81,10 @@ class ErrorDetail(BaseModel):
 
 
 # FastAPI's own answer to a body it cannot even decode (not UTF-8, say): every route with a body has it.
-BODY_NOT_JSON = {400: {"model": ErrorDetail, "description": "The body is not JSON text (UTF-8)"}}
+# The `responses` of a route decorator: status -> its OpenAPI description (FastAPI's own type).
+Responses = dict[int | str, dict[str, Any]]
+
+BODY_NOT_JSON: Responses = {400: {"model": ErrorDetail, "description": "The body is not JSON text (UTF-8)"}}
 
 
 # Topics
@@ -123,7 +127,7 @@ class TopicList(BaseModel):
 
 # Queues
 
-_QUEUE_EXAMPLE = {
+_QUEUE_EXAMPLE: dict[str, JsonValue] = {
     "id": "all-events",
     "topic_id": "events",
     "ack_deadline_seconds": 30,

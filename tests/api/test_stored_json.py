@@ -32,7 +32,7 @@ def test_numbers_of_any_size_are_delivered_exactly(
     topic_id = make_topic()
     queue_id = make_queue(topic_id=topic_id)["id"]
     _publish_sql(db, topic_id, "jsonb_build_object('n', repeat('9', 4301)::numeric)")
-    _publish_sql(db, topic_id, """'{"x": 1e5000, "pi": %s, "tiny": 1e-400}'::jsonb""" % EXACT_DECIMAL)
+    _publish_sql(db, topic_id, f"""'{{"x": 1e5000, "pi": {EXACT_DECIMAL}, "tiny": 1e-400}}'::jsonb""")
     _publish_sql(db, topic_id, """'{"ordinary": true}'::jsonb""")
 
     peeked = client.get(f"/queues/{queue_id}/peek")

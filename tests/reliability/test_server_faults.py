@@ -121,7 +121,6 @@ def test_postgres_restart_mid_load(mode: str, fault_cluster: Cluster, fault_data
         time.sleep(DOWN_SECONDS)
         down_window.append(time.monotonic())
         start_took = fault_cluster.start()
-        back = time.monotonic()
         recovered = server.wait_until_serving(healthy=True, timeout=60)
         probing.clear()
         prober.join(timeout=30)

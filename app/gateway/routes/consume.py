@@ -18,21 +18,20 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from psycopg.rows import DictRow
-from psycopg_pool import AsyncConnectionPool
 from starlette.types import Receive
 
 from ...database import queries
-from ...database.pool import Pool, fetch_messages
+from ...database.pool import DictPool, Pool, fetch_messages
 from ...limits import MAX_PAGE_SIZE, MAX_WAIT_SECONDS
 from ..listener import Listener, ListenerDep
 from ..request_json import JSONBodyRoute
 from ..responses import message_list
-from ..schemas import BODY_NOT_JSON, ConsumeRequest, ErrorDetail, MessageList
+from ..schemas import BODY_NOT_JSON, ConsumeRequest, ErrorDetail, MessageList, Responses
 
 router = APIRouter(tags=["messages"], route_class=JSONBodyRoute)
-NOT_FOUND = {404: {"model": ErrorDetail, "description": "Queue not found"}}
+NOT_FOUND: Responses = {404: {"model": ErrorDetail, "description": "Queue not found"}}
 
 
 @router.get(
@@ -57,7 +56,7 @@ async def consume(
             " milliseconds; one whose delivery delay or lease ends, within about a second.",
         ),
     ] = 0,
-):
+) -> Response:
     """Lease up to `limit` available messages, oldest first. Each is hidden for the queue's
     ack_deadline_seconds: ack it when done, nack it to retry now, or it comes back after the deadline.
     No more are leased than fit in an answer of FASTQUEUE_MAX_RESPONSE_BYTES (10 MiB by default), and
@@ -71,7 +70,7 @@ async def consume(
     response_model=MessageList,
     responses={**NOT_FOUND, **BODY_NOT_JSON},
 )
-async def consume_with_acks(request: Request, queue_id: str, body: ConsumeRequest, pool: Pool, listener: ListenerDep):
+async def consume_with_acks(request: Request, queue_id: str, body: ConsumeRequest, pool: Pool, listener: ListenerDep) -> Response:
     """Ack the messages named in `ack_ids` (those of this queue; other ids are ignored), then lease up to
     `limit` available messages, as GET /queues/{queue_id}/messages does, in one transaction: one request
     per cycle of lease, work, ack. A message acked here is never answered, and the next message of an
@@ -84,7 +83,7 @@ async def consume_with_acks(request: Request, queue_id: str, body: ConsumeReques
 
 async def _consume(
     request: Request,
-    pool: AsyncConnectionPool,
+    pool: DictPool,
     listener: Listener,
     queue_id: str,
     limit: int,
@@ -98,7 +97,7 @@ async def _consume(
 
 
 async def _long_poll(
-    request: Request, pool: AsyncConnectionPool, listener: Listener, params: dict[str, Any], wait_seconds: int
+    request: Request, pool: DictPool, listener: Listener, params: dict[str, Any], wait_seconds: int
 ) -> list[DictRow]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds

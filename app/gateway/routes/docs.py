@@ -36,7 +36,8 @@ router = APIRouter(include_in_schema=False)
 
 def _root(request: Request) -> str:
     # Behind a reverse proxy that serves the gateway under a prefix, links must carry it (as FastAPI's own do).
-    return request.scope.get("root_path", "").rstrip("/")
+    root_path: str = request.scope.get("root_path", "")
+    return root_path.rstrip("/")
 
 
 @router.get("/docs")

@@ -3,6 +3,7 @@ is down."""
 
 import asyncio
 import logging
+from typing import Any
 
 import psycopg
 from fastapi import APIRouter, Response
@@ -19,7 +20,7 @@ log = logging.getLogger("fastqueue.health")
 
 
 @router.get("/health", response_model=Health, responses={500: {"model": Health, "description": "Database down"}})
-async def health(pool: Pool):
+async def health(pool: Pool) -> JSONResponse | dict[str, bool | str]:
     """{"success": true, "primary": "host:port"} when the database answers and takes writes: primary is
     the host of FASTQUEUE_DATABASE_URL the gateway's connections reached (with several hosts, the one
     that is primary now). Else {"success": false} with status 500 (down, or a standby reached)."""
@@ -44,7 +45,7 @@ async def prometheus_metrics(pool: Pool) -> Response:
     store's rotations."""
     depths = None
     rotation = None
-    push_rows: list[dict] = []
+    push_rows: list[dict[str, Any]] = []
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS + 1):
             async with pool.connection(timeout=PROBE_TIMEOUT_SECONDS) as conn:

@@ -9,7 +9,7 @@ no longer exists is not an error (204, or not counted in a batch).
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from ...database import queries
 from ...limits import MAX_DELAY_SECONDS
@@ -17,6 +17,7 @@ from ...database.pool import Pool, fetch_one
 from ..request_json import JSONBodyRoute
 from ..responses import json_response
 from ..schemas import (
+    Responses,
     BODY_NOT_JSON,
     INT4_MAX,
     AckedCount,
@@ -47,19 +48,19 @@ DelaySeconds = Annotated[
         " without one).",
     ),
 ]
-STALE = {409: {"model": ErrorDetail, "description": "The message was delivered again since delivery_attempt"}}
+STALE: Responses = {409: {"model": ErrorDetail, "description": "The message was delivered again since delivery_attempt"}}
 
 
 # The batch routes are fixed paths with POST; PUT /messages/{message_id}/... never matches them.
 @router.post("/messages/ack", response_model=AckedCount, responses=BODY_NOT_JSON)
-async def ack_messages(body: MessageBatch, pool: Pool):
+async def ack_messages(body: MessageBatch, pool: Pool) -> Response:
     """Acknowledge 1 to 1000 messages in one transaction; `acked` counts those that still existed."""
     row = await fetch_one(pool, queries.ACK_MESSAGES, {"message_ids": body.ids})
     return json_response({"acked": row["acked"]})
 
 
 @router.post("/messages/nack", response_model=NackedCount, responses=BODY_NOT_JSON)
-async def nack_messages(body: MessageNackBatch, pool: Pool):
+async def nack_messages(body: MessageNackBatch, pool: Pool) -> Response:
     """Give 1 to 1000 leased messages back in one transaction, after delay_seconds or each queue's retry
     backoff; `nacked` counts those that still existed."""
     row = await fetch_one(

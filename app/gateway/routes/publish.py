@@ -6,7 +6,7 @@ always answers ids and queue ids: its copies' data is what the client just sent,
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Response, status
 from psycopg.types.json import Jsonb
 
 from ...database import queries
@@ -61,7 +61,7 @@ async def publish(
         str | None,
         Header(description="`return=minimal` (RFC 7240): answer only the copies' ids and queue ids."),
     ] = None,
-):
+) -> Response:
     """Publish a message: every queue of the topic whose filters pass its attributes gets a copy, returned
     here (an empty list when no queue takes it). A deduplication_id already published to the topic within
     its deduplication window stores nothing: the same message again (data, attributes, ordering_key) gets
@@ -96,7 +96,7 @@ async def publish(
         409: DEDUPLICATION_CONFLICT,
     },
 )
-async def publish_batch(topic_id: str, body: MessageBatchPublish, pool: Pool):
+async def publish_batch(topic_id: str, body: MessageBatchPublish, pool: Pool) -> Response:
     """Publish 1 to 1000 messages in one transaction, all or nothing. Answers the id and queue id of every
     stored copy (not their data), message by message in input order (each message's copies in queue id
     order)."""

@@ -1,6 +1,9 @@
 """/queues: create, list, read, replace and delete queues; their stats, purge and redrive."""
 
+from typing import Any
+
 from fastapi import APIRouter, status
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from ...database import queries
@@ -8,6 +11,7 @@ from ...database.pool import Pool, fetch_all, fetch_one
 from ..request_json import JSONBodyRoute
 from ._params import Limit, Offset
 from ..schemas import (
+    Responses,
     BODY_NOT_JSON,
     ErrorDetail,
     Queue,
@@ -21,11 +25,11 @@ from ..schemas import (
 
 router = APIRouter(prefix="/queues", tags=["queues"], route_class=JSONBodyRoute)
 
-NOT_FOUND = {404: {"model": ErrorDetail, "description": "Queue not found"}}
-INVALID = {422: {"model": ErrorDetail, "description": "A value breaks a rule; the detail says which"}}
+NOT_FOUND: Responses = {404: {"model": ErrorDetail, "description": "Queue not found"}}
+INVALID: Responses = {422: {"model": ErrorDetail, "description": "A value breaks a rule; the detail says which"}}
 
 
-def _settings(body: QueueSettings) -> dict:
+def _settings(body: QueueSettings) -> dict[str, Any]:
     settings = body.model_dump(exclude={"id"})
     settings["message_filters"] = None if body.message_filters is None else Jsonb(body.message_filters)
     return settings
@@ -41,19 +45,19 @@ def _settings(body: QueueSettings) -> dict:
         422: {"model": ErrorDetail, "description": "A value breaks a rule, or this queue already exists"},
     },
 )
-async def create_queue(body: QueueCreate, pool: Pool):
+async def create_queue(body: QueueCreate, pool: Pool) -> DictRow:
     """Create a queue subscribed to a topic (or to none), with its delivery settings."""
     return await fetch_one(pool, queries.CREATE_QUEUE, {"id": body.id, **_settings(body)})
 
 
 @router.get("", response_model=QueueList)
-async def list_queues(pool: Pool, offset: Offset = 0, limit: Limit = 10):
+async def list_queues(pool: Pool, offset: Offset = 0, limit: Limit = 10) -> dict[str, list[DictRow]]:
     """List queues ordered by id, one page at a time."""
     return {"data": await fetch_all(pool, queries.LIST_QUEUES, {"offset": offset, "limit": limit})}
 
 
 @router.get("/{queue_id}", response_model=Queue, responses=NOT_FOUND)
-async def get_queue(queue_id: str, pool: Pool):
+async def get_queue(queue_id: str, pool: Pool) -> DictRow:
     """Read one queue."""
     return await fetch_one(pool, queries.GET_QUEUE, {"id": queue_id})
 
@@ -67,7 +71,7 @@ async def get_queue(queue_id: str, pool: Pool):
         **INVALID,
     },
 )
-async def update_queue(queue_id: str, body: QueueUpdate, pool: Pool):
+async def update_queue(queue_id: str, body: QueueUpdate, pool: Pool) -> DictRow:
     """Replace every setting of a queue. Messages already queued keep their expiry and schedule."""
     return await fetch_one(pool, queries.UPDATE_QUEUE, {"id": queue_id, **_settings(body)})
 
@@ -79,7 +83,7 @@ async def delete_queue(queue_id: str, pool: Pool) -> None:
 
 
 @router.get("/{queue_id}/stats", response_model=QueueStats, responses=NOT_FOUND)
-async def queue_stats(queue_id: str, pool: Pool):
+async def queue_stats(queue_id: str, pool: Pool) -> DictRow:
     """Count the messages a consumer could lease now, and the age of the oldest one (on a push queue,
     push_in_flight and push_window: null on a pull queue)."""
     return await fetch_one(pool, queries.QUEUE_STATS, {"id": queue_id})

@@ -1,16 +1,17 @@
 """/topics: create, list, read and delete topics."""
 
 from fastapi import APIRouter, status
+from psycopg.rows import DictRow
 
 from ...database import queries
 from ...database.pool import Pool, fetch_all, fetch_one
 from ..request_json import JSONBodyRoute
 from ._params import Limit, Offset
-from ..schemas import BODY_NOT_JSON, ErrorDetail, Topic, TopicCreate, TopicList
+from ..schemas import BODY_NOT_JSON, ErrorDetail, Topic, TopicCreate, TopicList, Responses
 
 router = APIRouter(prefix="/topics", tags=["topics"], route_class=JSONBodyRoute)
 
-NOT_FOUND = {404: {"model": ErrorDetail, "description": "Topic not found"}}
+NOT_FOUND: Responses = {404: {"model": ErrorDetail, "description": "Topic not found"}}
 
 
 @router.post(
@@ -22,7 +23,7 @@ NOT_FOUND = {404: {"model": ErrorDetail, "description": "Topic not found"}}
         422: {"model": ErrorDetail, "description": "Invalid id or window, or this topic already exists"},
     },
 )
-async def create_topic(body: TopicCreate, pool: Pool):
+async def create_topic(body: TopicCreate, pool: Pool) -> DictRow:
     """Create a topic: a name that publishers send messages to. deduplication_window_seconds is 300 unless
     given."""
     params = {"id": body.id, "deduplication_window_seconds": body.deduplication_window_seconds}
@@ -30,13 +31,13 @@ async def create_topic(body: TopicCreate, pool: Pool):
 
 
 @router.get("", response_model=TopicList)
-async def list_topics(pool: Pool, offset: Offset = 0, limit: Limit = 10):
+async def list_topics(pool: Pool, offset: Offset = 0, limit: Limit = 10) -> dict[str, list[DictRow]]:
     """List topics ordered by id, one page at a time."""
     return {"data": await fetch_all(pool, queries.LIST_TOPICS, {"offset": offset, "limit": limit})}
 
 
 @router.get("/{topic_id}", response_model=Topic, responses=NOT_FOUND)
-async def get_topic(topic_id: str, pool: Pool):
+async def get_topic(topic_id: str, pool: Pool) -> DictRow:
     """Read one topic."""
     return await fetch_one(pool, queries.GET_TOPIC, {"id": topic_id})
 

@@ -12,12 +12,11 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from .. import errors
 from ...database import queries
 from ...settings import ADMIN, CONSUMER, PUBLISHER
-from ...database.pool import fetch_all, fetch_messages, fetch_one
+from ...database.pool import DictPool, fetch_all, fetch_messages, fetch_one
 from ..listener import Listener
 from . import messages, queues
 from .messages import Attribute
@@ -51,7 +50,7 @@ SEND_IDS = queries.SEND.replace("select * from", "select id from", 1)
 
 @dataclass
 class Context:
-    pool: AsyncConnectionPool
+    pool: DictPool
     listener: Listener
     receipts: ReceiptHandles
     caller: Caller
