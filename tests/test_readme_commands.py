@@ -1,6 +1,6 @@
 """The README's quickstart as a newcomer follows it: the fenced bash blocks of "Quickstart", pasted in
 order into one shell, against a real run command (scripts/run.sh with its own local PostgreSQL), then the
-SQL section's psql session. Only the ports differ from what the README shows (a test must not take 8000
+psql session of docs/sql-api.md. And the README's Development section lists the tree as it is. Only the ports differ from what the README shows (a test must not take 8000
 or 54329, another run may have them). What matters is checked, not the bytes of each answer: every
 command succeeds, the ack and nack answer 204, and the message ends consumed, acked and gone."""
 
@@ -17,6 +17,7 @@ import pytest
 from tests.test_run_command import ROOT, ctrl_c, free_port, start_run, wait_healthy
 
 README = ROOT / "README.md"
+SQL_API = ROOT / "docs" / "sql-api.md"
 
 
 def section(text: str, heading: str) -> str:
@@ -32,11 +33,44 @@ def fenced(text: str, language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
 
 
+def _tree_entries(block: str, indent: str) -> set[str]:
+    """The names a tree listing shows at one indentation (before its description, `a, b` listing two)."""
+    names: set[str] = set()
+    for line in block.splitlines():
+        if line.startswith(indent) and line[len(indent) : len(indent) + 1] not in (" ", ""):
+            listed = re.split(r"\s{2,}", line[len(indent) :].strip())[0]
+            names |= {name.strip().rstrip("/") for name in listed.split(",")}
+    return names
+
+
+def test_development_section_lists_the_tree_as_ls_shows_it() -> None:
+    """Every top-level file and folder git knows, and every entry of app/ and db/, is in the README's tree,
+    and the tree names nothing that is not there."""
+    (tree,) = fenced(section(README.read_text(), "## Development"), "")
+    tracked = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.split()
+    # As `ls` shows it: hidden files (.gitignore, .ci/, ...) aside.
+    top = {name.split("/", 1)[0] for name in tracked if (ROOT / name).exists() and not name.startswith(".")}
+    assert _tree_entries(tree, "") == top, "the README's Development tree and the repository's top level differ"
+    lines = tree.splitlines()
+    for folder in ("app", "db"):
+        start = next(i for i, line in enumerate(lines) if line.startswith(folder + "/"))
+        end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith(" ")), len(lines))
+        listed = _tree_entries("\n".join(lines[start + 1 : end]), "  ")
+        present = {
+            path.name for path in (ROOT / folder).iterdir()
+            if path.name not in ("__pycache__", "__init__.py") and not path.name.startswith(".")
+        }
+        assert listed == present, f"the README's tree of {folder}/ and `ls {folder}` differ"
+
+
 @pytest.mark.slow
 def test_readme_commands_run_as_written_in_order() -> None:
     readme = README.read_text()
     quickstart = fenced(section(readme, "## Quickstart"), "bash")
-    sql_section = section(readme, "## The SQL API")
+    sql_section = SQL_API.read_text()
     psql_command = fenced(sql_section, "bash")[0].strip()
     psql_session = fenced(sql_section, "sql")[0]
     assert quickstart and psql_command.startswith("psql ")
