@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
-
 from fastqueue.commands.migrate import migrate
+from psycopg import sql
 
 ADMIN_URL = os.environ.get("FASTQUEUE_TEST_ADMIN_URL", "")
 

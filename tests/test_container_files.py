@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import threading
@@ -23,10 +22,11 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 import yaml
-from packaging.specifiers import SpecifierSet
-
 from fastqueue.commands.cli import main as cli_main
 from fastqueue.settings import Settings
+from packaging.specifiers import SpecifierSet
+
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_DOCKERFILE = ROOT / "Dockerfile"
@@ -393,12 +393,6 @@ def stub_server() -> Iterator[http.server.HTTPServer]:
     server.server_close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def run_healthcheck(tmp_path: Path, argv: list[str], port: int) -> subprocess.CompletedProcess[str]:
     """The script as Docker runs it, with PID 1's command line faked."""
     cmdline = tmp_path / "cmdline"
@@ -435,13 +429,13 @@ def test_healthcheck_fails_on_an_error_status(tmp_path: Path, stub_server: http.
 
 
 def test_healthcheck_fails_when_nothing_listens(tmp_path: Path) -> None:
-    result = run_healthcheck(tmp_path, SERVER_PID1, _free_port())
+    result = run_healthcheck(tmp_path, SERVER_PID1, free_port())
     assert result.returncode == 1, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("command", ["worker", "db-migrate"])
 def test_healthcheck_leaves_non_server_containers_healthy(tmp_path: Path, command: str) -> None:
-    result = run_healthcheck(tmp_path, ["/opt/fastqueue/bin/python", "/opt/fastqueue/bin/fastqueue", command], _free_port())
+    result = run_healthcheck(tmp_path, ["/opt/fastqueue/bin/python", "/opt/fastqueue/bin/fastqueue", command], free_port())
     assert result.returncode == 0, result.stdout + result.stderr
 
 

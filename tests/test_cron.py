@@ -6,8 +6,8 @@ import time
 
 import psycopg
 import pytest
-
 from fastqueue.commands.migrate import CLEANUP_JOB_NAME, ROTATION_JOB_NAME, migrate
+
 from tests.conftest import database_url_for
 
 CRON_DATABASE = os.environ.get("FASTQUEUE_TEST_CRON_DATABASE", "")

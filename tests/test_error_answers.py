@@ -7,9 +7,8 @@ import logging
 
 import psycopg
 import pytest
-from starlette.requests import Request
-
 from fastqueue.gateway import errors
+from starlette.requests import Request
 
 
 def _request() -> Request:

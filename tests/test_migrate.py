@@ -9,7 +9,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from fastqueue.commands.migrate import MigrationError, MigrationReport, migrate
 from fastqueue.database.sql_files import migration_files, repeatable_files
 from tests.test_migration_0007 import migrate_to_just_before

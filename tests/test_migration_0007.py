@@ -5,7 +5,6 @@ copy that still exists, so another message under their id is refused after the u
 
 import psycopg
 import pytest
-
 from fastqueue.commands.migrate import MigrationError, _checksum, _version_and_name, migrate
 from fastqueue.database.sql_files import bookkeeping_file, migration_files
 

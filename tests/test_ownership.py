@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from fastqueue.commands.migrate import CLEANUP_JOB_NAME, MigrationError, migrate
 from psycopg import sql
 
-from fastqueue.commands.migrate import CLEANUP_JOB_NAME, MigrationError, migrate
 from tests.conftest import ADMIN_URL, unique_name
 from tests.test_cron import cron_database_url  # noqa: F401 (a fixture)
 

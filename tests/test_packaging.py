@@ -9,7 +9,6 @@ cover the image's contents without Docker. Dependencies come from the package in
 import configparser
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.support.ports import free_port
 from tests.test_container_files import APP_DOCKERFILE, HEALTHCHECK_SCRIPT, copies, parse_dockerfile
 
 pytestmark = pytest.mark.slow
@@ -244,9 +244,7 @@ def test_installed_db_migrate_migrates_an_empty_database(
 def test_installed_server_passes_the_image_healthcheck(installed: Path, outside: Path, database_url: str) -> None:
     """`fastqueue server` from the fresh venv, probed by docker/healthcheck.py as the image's HEALTHCHECK
     probes it: the whole runtime path of the container, minus Docker."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = _clean_env(
         FASTQUEUE_DATABASE_URL=database_url.replace("postgresql://", "postgresql+psycopg2://", 1),
         FASTQUEUE_SERVER_HOST="127.0.0.1",

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_run_command import ROOT, ctrl_c, free_port, start_run, wait_healthy
+from tests.support.ports import free_port
+from tests.test_run_command import ROOT, ctrl_c, start_run, wait_healthy
 
 README = ROOT / "README.md"
 SQL_API = ROOT / "docs" / "sql-api.md"

@@ -15,7 +15,8 @@ import httpx
 import psycopg
 import pytest
 
-from tests.api.conftest import free_port, start_server
+from tests.api.conftest import start_server
+from tests.support.ports import free_port
 
 FASTQUEUE = Path(sys.executable).with_name("fastqueue")
 HEADER = ["queue", "topic", "available", "in flight", "delayed", "dead-letter candidates", "oldest age (s)", "dead queue",

@@ -5,7 +5,6 @@ keep apart by giving their topics and queues unique ids."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,18 +18,13 @@ import psycopg
 import pytest
 
 from tests.conftest import create_database, drop_database, unique_name
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 FASTQUEUE = Path(sys.executable).with_name("fastqueue")
 # Whatever the session's time zone, the API must answer in UTC: run the database sessions and the
 # server process in time zones that are not.
 SERVER_TIME_ZONES = {"PGTZ": "America/Sao_Paulo", "TZ": "Asia/Tokyo"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-
 from fastqueue.settings import parse_auth_tokens
+
 from tests.api.conftest import FASTQUEUE, REPO, SERVER_TIME_ZONES, Server
 
 PUBLISHER = "pub-" + uuid.uuid4().hex

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import httpx
 import psycopg
-
 from fastqueue.gateway.auth import REQUIRED_ROLE
 
 QUEUE_OVERVIEW_KEYS = [

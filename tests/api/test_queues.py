@@ -4,8 +4,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 import httpx
-
 from fastqueue.gateway.schemas import QUEUE_EXTENSION_FIELDS
+
 from tests.api.test_stable_answers import QUICKSTART_QUEUE
 
 # Every answer: fastqueue 1.7's keys, then the settings it did not have (null or false when unset).

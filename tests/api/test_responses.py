@@ -12,13 +12,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from pydantic import TypeAdapter
-
 from fastqueue.database.pool import compact_json, load_json
 from fastqueue.gateway.responses import message, message_list
 from fastqueue.gateway.schemas import AckedCount, Message, MessageList, NackedCount
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 MESSAGE_LIST = TypeAdapter(MessageList)
 

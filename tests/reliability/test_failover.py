@@ -28,20 +28,18 @@ import psycopg
 import pytest
 
 from fastqueue.commands.worker import cleanup_once
-from tests.reliability.conftest import (
+from tests.reliability.conftest import check_delivery_invariants, drain, make_topic_and_queue
+from tests.support.load import (
     API_KINDS,
     CLIENT_TIMEOUT_SECONDS,
-    REPO,
     REQUEST_BOUND_SECONDS,
     Ledger,
-    ServerProcess,
-    _port_is_free,
-    check_delivery_invariants,
+    LoadControl,
     consumer,
-    drain,
-    make_topic_and_queue,
     new_client,
 )
+from tests.support.ports import port_is_free
+from tests.support.server import REPO, ServerProcess
 
 pytestmark = pytest.mark.fault
 
@@ -153,7 +151,7 @@ class Formation:
 def formation() -> Iterator[Formation]:
     if shutil.which("pg_autoctl") is None:
         pytest.fail("pg_autoctl is missing: scripts/bootstrap.sh test installs postgresql-15-auto-failover")
-    base = next((b for b in BASE_PORTS if all(_port_is_free(b + i) for i in range(3))), None)
+    base = next((b for b in BASE_PORTS if all(port_is_free(b + i) for i in range(3))), None)
     if base is None:
         pytest.fail(f"no three free ports from any of {BASE_PORTS} for the formation")
     root = Path(tempfile.mkdtemp(prefix="fastqueue-ha-", dir="/tmp"))
@@ -248,7 +246,10 @@ class LongPoller:
 
 
 @dataclass
-class Load:
+class Load(LoadControl):
+    """Publishers (with deduplication ids, retried until a 201), consumers and long pollers on one
+    server; waiting and stopping as tests/support/load.py's LoadControl."""
+
     server: ServerProcess
     database_url: str
     publishers: int = 2
@@ -289,17 +290,6 @@ class Load:
         for poller in self.pollers:
             poller.start()
 
-    def published_count(self) -> int:
-        with self.ledger.lock:
-            return len(self.ledger.published)
-
-    def wait_published(self, at_least: int, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.published_count() < at_least:
-            if time.monotonic() > deadline:
-                pytest.fail(f"only {self.published_count()} of {at_least} publishes got a 201 within {timeout} s")
-            time.sleep(0.02)
-
     def publish_to_pollers(self, marker: str, timeout: float = SERVICE_BOUND_SECONDS) -> float:
         """Publishes one message to the long pollers' topic (retrying a 503, with a deduplication_id) and
         waits until every poller got it; returns how long that took."""
@@ -333,10 +323,6 @@ class Load:
             thread.join(timeout=max(0.1, deadline - time.monotonic()) + LONG_POLL_SECONDS + CLIENT_TIMEOUT_SECONDS)
         alive = [t.name for t in self.threads if t.is_alive()]
         assert not alive, f"load threads still running after {timeout} s: {alive}"
-
-    def abort(self) -> None:
-        self.stop_publishing.set()
-        self.stop_consuming.set()
 
 
 def primary_says(server: ServerProcess) -> str | None:

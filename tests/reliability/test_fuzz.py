@@ -19,6 +19,7 @@ import httpx
 import psycopg
 import pytest
 import schemathesis
+from fastqueue.gateway.main import create_app
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import (
@@ -29,9 +30,8 @@ from schemathesis.checks import (
 )
 from schemathesis.generation import GenerationMode
 
-from fastqueue.gateway.main import create_app
 from tests.conftest import create_database, drop_database, unique_name
-from tests.reliability.conftest import ServerProcess
+from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.fault
 

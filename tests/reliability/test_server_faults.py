@@ -14,19 +14,10 @@ import httpx
 import psycopg
 import pytest
 
-from tests.reliability.conftest import (
-    API_KINDS,
-    REQUEST_BOUND_SECONDS,
-    Call,
-    Cluster,
-    Ledger,
-    Load,
-    ServerProcess,
-    check_delivery_invariants,
-    drain,
-    make_topic_and_queue,
-    new_client,
-)
+from tests.reliability.conftest import check_delivery_invariants, drain, make_topic_and_queue
+from tests.support.load import API_KINDS, REQUEST_BOUND_SECONDS, Call, Ledger, Load, new_client
+from tests.support.cluster import Cluster
+from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.fault
 
