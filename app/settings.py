@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     pgport: int = Field(LOCAL_PGPORT, ge=1, le=65535)
     database_pool_min_size: int = 1
     # As many as the concurrent requests a process is expected to serve (the bench's 16 clients): with
-    # fewer, requests queue for a connection, which measured slower, not faster (README, Configuration).
+    # fewer, requests queue for a connection, which measured slower, not faster (docs/configuration.md).
     database_pool_max_size: int = 16
     database_pool_timeout_seconds: float = 5
     # A request waits at most this long for a row another session has locked, then gets 503.

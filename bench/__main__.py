@@ -1,4 +1,4 @@
-"""`make bench` (python -m bench): fastqueue's benchmark. See README, Development > Benchmarks.
+"""`make bench` (python -m bench): fastqueue's benchmark. See docs/development.md.
 
 Without --database-url it uses the project-local cluster the way `make run` does
 (scripts/pg-cluster.sh, FASTQUEUE_PGDATA / FASTQUEUE_PGPORT with make run's defaults, scripts/local-settings.sh,
