@@ -43,7 +43,9 @@ step() {
     else
         status=$?
         echo "bootstrap: $name: failed after $((SECONDS - started)) s (exit status $status); its output:" >&2
-        grep -v "^WARNING: Location 'file:" "$log" | tail -n 40 >&2 || true
+        # The last 150 lines: a failed build prints its error above the tracebacks that follow it (setuptools'
+        # pyproject.toml validation: the bad value, then some 50 lines of traceback, then pip's summary).
+        grep -v "^WARNING: Location 'file:" "$log" | tail -n 150 >&2 || true
         echo "bootstrap: $name failed, see above (whole output in $log); fix it and run the command again" >&2
         exit 1
     fi
