@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, status
 
 from app import queries
 from app.db import Pool, fetch_one
+from app.limits import MAX_DELAY_SECONDS
 from app.request_json import JSONBodyRoute
 from app.responses import json_response
 from app.schemas import (
@@ -41,7 +42,7 @@ DelaySeconds = Annotated[
     int | None,
     Query(
         ge=0,
-        le=900,
+        le=MAX_DELAY_SECONDS,
         description="Available again after this many seconds; left out: after the queue's retry backoff (at once"
         " without one).",
     ),
