@@ -19,6 +19,16 @@ MAX_MESSAGE_BYTES_CEILING = 2**28 - 1
 # What a request body may hold beyond the message: the JSON envelope, whitespace, escapes.
 ENVELOPE_BYTES = 64 * 1024
 MAX_PAGE_SIZE = 1000
+# The ranges the SQL checks (db/functions/_allowed.sql, and the CHECK constraints of fastqueue.queues and
+# fastqueue.topics in db/schema.sql); the request models repeat them only to answer 422 with the range
+# before the database is asked. Every Python mention of them reads them from here.
+MAX_DELAY_SECONDS = 900  # a message's delay_seconds and a nack's: 0..; a queue's delivery_delay_seconds: 1..
+MAX_ACK_DEADLINE_SECONDS = 600  # ack_deadline_seconds 1..; a lease set by set_deadline 0..
+MIN_RETENTION_SECONDS, MAX_RETENTION_SECONDS = 600, 1209600  # message_retention_seconds (14 days at most)
+MAX_DELIVERIES = 1000  # message_max_deliveries 1..
+MAX_RETRY_BACKOFF_SECONDS = 600  # retry_min_backoff_seconds and retry_max_backoff_seconds 0..
+MAX_PUSH_IN_FLIGHT = 1000  # push_max_in_flight 1..
+MAX_DEDUPLICATION_WINDOW_SECONDS = 86400  # a topic's deduplication_window_seconds 0..
 # The longest long poll a consume may ask for (wait_seconds 0..MAX_WAIT_SECONDS): the wait is the
 # gateway's alone, the SQL API has nothing to wait on.
 MAX_WAIT_SECONDS = 20

@@ -389,7 +389,9 @@ comment on type fastqueue.rotation_summary is 'What rotate_store() returns: the 
 
 -- Roles: least privilege for SQL callers. Each role may call only its part of the API (the grants
 -- are in the function files) and no role but the owner touches the tables. Roles belong to the
--- whole cluster, so one that exists already is left as it is.
+-- whole cluster, so one that exists already is left as it is. The same block as migration 0002's,
+-- on purpose: this file is the declared state that the migrations must add up to, and a
+-- migration is never edited (tests/test_schema_drift.py compares the two).
 do $$
 declare
     v_role record;
@@ -472,3 +474,27 @@ create trigger queues_notify_push_delete after delete on fastqueue.queues
 create trigger queues_notify_push_update after update on fastqueue.queues
     for each row when (new.push_endpoint is not null or old.push_endpoint is not null)
     execute function fastqueue._notify_push_queues();
+
+-- What the queue functions return (issue 16): a queue as a caller sees it, without filter_ast.
+create view fastqueue.queue_settings as
+select q.id,
+       q.topic_id,
+       q.ack_deadline_seconds,
+       q.message_retention_seconds,
+       q.message_filters,
+       q.dead_queue_id,
+       q.message_max_deliveries,
+       q.delivery_delay_seconds,
+       q.created_at,
+       q.updated_at,
+       q.retry_min_backoff_seconds,
+       q.retry_max_backoff_seconds,
+       q.enable_message_ordering,
+       q.filter,
+       q.push_endpoint,
+       q.push_format,
+       q.push_max_in_flight,
+       q.push_secret_set
+  from fastqueue.queues q;
+comment on view fastqueue.queue_settings is
+    'A queue as a caller sees it: every setting of fastqueue.queues but the internal filter_ast (push_secret_set, never the secret). The result type of create_queue, update_queue, get_queue, list_queues and delete_queue.';

@@ -23,7 +23,19 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ..limits import MAX_BATCH_SIZE, MAX_DELAY_SECONDS, MAX_DELIVERIES, MAX_PAGE_SIZE, MAX_WAIT_SECONDS
+from ..limits import (
+    MAX_ACK_DEADLINE_SECONDS,
+    MAX_BATCH_SIZE,
+    MAX_DEDUPLICATION_WINDOW_SECONDS,
+    MAX_DELAY_SECONDS,
+    MAX_DELIVERIES,
+    MAX_PAGE_SIZE,
+    MAX_PUSH_IN_FLIGHT,
+    MAX_RETENTION_SECONDS,
+    MAX_RETRY_BACKOFF_SECONDS,
+    MAX_WAIT_SECONDS,
+    MIN_RETENTION_SECONDS,
+)
 
 # Letters, digits, ".", "_" and "-", but not dots alone: HTTP clients drop "." and ".." path segments
 # (no lookahead: the pattern must read the same in pydantic's regex engine and in JSON Schema).
@@ -98,7 +110,7 @@ class TopicCreate(BaseModel):
     deduplication_window_seconds: Integer = Field(
         DEFAULT_DEDUPLICATION_WINDOW_SECONDS,
         ge=0,
-        le=86400,
+        le=MAX_DEDUPLICATION_WINDOW_SECONDS,
         description="How long a deduplication_id given to a publish is remembered; 0 turns deduplication off.",
     )
 
@@ -141,10 +153,10 @@ _QUEUE_EXAMPLE: dict[str, JsonValue] = {
 class QueueSettings(BaseModel):
     topic_id: str | None = Field(None, description="The topic this queue receives messages from; null for none.")
     ack_deadline_seconds: Integer = Field(
-        ge=1, le=600, description="How long a consumed message stays leased before it is delivered again."
+        ge=1, le=MAX_ACK_DEADLINE_SECONDS, description="How long a consumed message stays leased before it is delivered again."
     )
     message_retention_seconds: Integer = Field(
-        ge=600, le=1209600, description="How long a message lives before it expires undelivered (at most 14 days)."
+        ge=MIN_RETENTION_SECONDS, le=MAX_RETENTION_SECONDS, description="How long a message lives before it expires undelivered (at most 14 days)."
     )
     message_filters: dict[str, list[str]] | None = Field(
         None,
@@ -164,12 +176,12 @@ class QueueSettings(BaseModel):
     retry_min_backoff_seconds: Integer | None = Field(
         None,
         ge=0,
-        le=600,
+        le=MAX_RETRY_BACKOFF_SECONDS,
         description="With retry_max_backoff_seconds: a nack without a delay waits"
         " min(max, min * 2^(delivery_attempts - 1)) seconds.",
     )
     retry_max_backoff_seconds: Integer | None = Field(
-        None, ge=0, le=600, description="The longest retry backoff; given together with retry_min_backoff_seconds."
+        None, ge=0, le=MAX_RETRY_BACKOFF_SECONDS, description="The longest retry backoff; given together with retry_min_backoff_seconds."
     )
     enable_message_ordering: bool = Field(
         False, description="Deliver messages that share an ordering_key one at a time, in publish order."
@@ -196,7 +208,7 @@ class QueueSettings(BaseModel):
         description="16..256 characters that sign each push request (fastqueue-signature). Write-only: never"
         " returned (push_secret_set says whether one is set); on PUT, null keeps it and \"\" removes it.",
     )
-    push_max_in_flight: Integer = Field(16, ge=1, le=1000, description="The most concurrent push requests.")
+    push_max_in_flight: Integer = Field(16, ge=1, le=MAX_PUSH_IN_FLIGHT, description="The most concurrent push requests.")
 
 
 class QueueCreate(QueueSettings):
@@ -425,7 +437,7 @@ class MessageIdList(BaseModel):
 
 class Deadline(BaseModel):
     seconds: Integer = Field(
-        ge=0, le=600, description="The lease ends this many seconds from now; 0 makes the message available at once."
+        ge=0, le=MAX_ACK_DEADLINE_SECONDS, description="The lease ends this many seconds from now; 0 makes the message available at once."
     )
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"seconds": 60}]})

@@ -1,5 +1,5 @@
 create or replace function fastqueue._notify_topic(topic_id text)
-returns boolean
+returns void
 language plpgsql
 as $$
 begin
@@ -8,14 +8,13 @@ begin
     -- looks, finds nothing and waits on). While nobody watches any queue, the exists() over the
     -- small table of watches is all this costs.
     if not exists (select from fastqueue.queue_watchers w where w.watched_until > now()) then
-        return false;
+        return;
     end if;
     perform fastqueue._notify_available(q.id) from fastqueue.queues q where q.topic_id = _notify_topic.topic_id;
-    return true;
 end;
 $$;
 
 comment on function fastqueue._notify_topic(text) is
-'Internal: after messages were stored for a topic, notifies (fastqueue._notify_available) each of its queues that someone watches. Returns whether any queue was watched. A function with a value, so callers evaluate it in an expression, not a query.';
+'Internal: after messages were stored for a topic, notifies (fastqueue._notify_available) each of its queues that someone watches.';
 
 revoke execute on function fastqueue._notify_topic(text) from public;

@@ -153,7 +153,7 @@ end;
 $$;
 
 comment on function fastqueue._parse_filter(text) is
-'Internal: parses a queue''s filter expression (Pub/Sub''s syntax) into the jsonb tree that _filter_matches evaluates; null (or an empty string) gives null.
+'Internal: parses a queue''s filter expression (Pub/Sub''s syntax) into the jsonb tree that _expression_matches evaluates; null (or an empty string) gives null.
 Grammar: filter = term {AND term} | term {OR term} (AND and OR mix only through parentheses); term = {NOT | -} ( attributes.KEY = "v" | attributes.KEY != "v" | attributes:KEY | hasPrefix(attributes.KEY, "p") | "(" filter ")" ). KEY is letters, digits, "_" and "-", or a string; strings are in double quotes with C-style backslash escapes; AND, OR and NOT are upper case.
 Tree: {"op": "eq"|"ne"|"prefix", "key", "value"}, {"op": "has", "key"}, {"op": "not", "arg"}, {"op": "and"|"or", "args": [...]}.
 Errors: 22023 with the 1-based position of the fault (e.g. filter: expected "=" or "!=" after attributes.event at position 18, found ...), or the length rule for more than 256 characters.';

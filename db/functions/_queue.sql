@@ -4,18 +4,17 @@ language plpgsql
 stable
 as $$
 declare
-    v_queue fastqueue.queues;
+    v_row fastqueue.queues;
 begin
-    select * into v_queue from fastqueue.queues q where q.id = _queue.id;
+    select * into v_row from fastqueue.queues r where r.id = _queue.id;
     if not found then
-        raise exception using errcode = 'no_data_found', message = 'Queue not found',
-            detail = format('No queue has id %L.', _queue.id);
+        perform fastqueue._not_found('Queue', _queue.id);
     end if;
-    return v_queue;
+    return v_row;
 end;
 $$;
 
 comment on function fastqueue._queue(text) is
-'Internal: the queue with this id, or error P0002 "Queue not found".';
+'Internal: the queue with this id (every column, internal ones included), or error P0002 "Queue not found".';
 
 revoke execute on function fastqueue._queue(text) from public;

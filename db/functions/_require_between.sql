@@ -1,22 +1,19 @@
-create or replace function fastqueue._require_between(name text, value integer, low integer, high integer)
-returns integer
+create or replace function fastqueue._require_between(name text, value integer, allowed int4range)
+returns void
 language plpgsql
 immutable
 as $$
 begin
-    if value is null or value < low or value > high then
+    if value is null or not value <@ allowed then
         raise exception using errcode = 'invalid_parameter_value',
-            message = case when high = 2147483647 then format('%s must be %s or more', name, low)
-                           else format('%s must be between %s and %s', name, low, high) end,
+            message = case when upper_inf(allowed) then format('%s must be %s or more', name, lower(allowed))
+                           else format('%s must be between %s and %s', name, lower(allowed), upper(allowed) - 1) end,
             detail = format('%s was %s.', name, coalesce(value::text, 'null'));
     end if;
-    -- The value, not void: a caller can assign it (v := _require_between(...)), which PL/pgSQL
-    -- evaluates without starting a query executor as PERFORM would.
-    return value;
 end;
 $$;
 
-comment on function fastqueue._require_between(text, integer, integer, integer) is
-'Internal: error 22023 "<name> must be between <low> and <high>" unless low <= value <= high (2147483647 as high means no upper bound); returns the value.';
+comment on function fastqueue._require_between(text, integer, int4range) is
+'Internal: error 22023 "<name> must be between <low> and <high>" (or "<name> must be <low> or more" for a range without an upper bound) unless value lies in allowed, an integer range with a lower bound such as int4range(1, 1000, ''[]'') or fastqueue._allowed(''batch_size'').';
 
-revoke execute on function fastqueue._require_between(text, integer, integer, integer) from public;
+revoke execute on function fastqueue._require_between(text, integer, int4range) from public;

@@ -4,18 +4,17 @@ language plpgsql
 stable
 as $$
 declare
-    v_topic fastqueue.topics;
+    v_row fastqueue.topics;
 begin
-    select * into v_topic from fastqueue.topics t where t.id = _topic.id;
+    select * into v_row from fastqueue.topics r where r.id = _topic.id;
     if not found then
-        raise exception using errcode = 'no_data_found', message = 'Topic not found',
-            detail = format('No topic has id %L.', _topic.id);
+        perform fastqueue._not_found('Topic', _topic.id);
     end if;
-    return v_topic;
+    return v_row;
 end;
 $$;
 
 comment on function fastqueue._topic(text) is
-'Internal: the topic with this id, or error P0002 "Topic not found".';
+'Internal: the topic with this id (every column, internal ones included), or error P0002 "Topic not found".';
 
 revoke execute on function fastqueue._topic(text) from public;

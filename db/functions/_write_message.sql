@@ -5,10 +5,13 @@ as $$
 declare
     v_slot smallint;
     v_body_id uuid;
+    v_delivery fastqueue.deliveries;
 begin
     -- fastqueue.messages is a view over deliveries and their bodies (docs/storage.md). The API
     -- functions write the tables themselves; this keeps an operator's (or a test's) SQL on the view
     -- working: an update or delete changes the delivery, an insert stores a body and a delivery.
+    -- The view's columns are the delivery's own but data and attributes (the body's): a row of the
+    -- view fills a delivery by column name, so no list of columns is written here.
     if tg_op = 'DELETE' then
         delete from fastqueue.deliveries d where d.id = old.id;
         if not found then
@@ -22,20 +25,13 @@ begin
                 message = 'data and attributes of a stored message cannot be changed',
                 hint = 'Publish a new message instead.';
         end if;
-        update fastqueue.deliveries d
-           set id = new.id,
-               queue_id = new.queue_id,
-               delivery_attempts = new.delivery_attempts,
-               expired_at = new.expired_at,
-               scheduled_at = new.scheduled_at,
-               created_at = new.created_at,
-               updated_at = new.updated_at,
-               ordering_key = new.ordering_key,
-               ordering_sequence = new.ordering_sequence
-         where d.id = old.id;
+        -- Replaced, in its slot and with its body: deleted and inserted with the new values.
+        delete from fastqueue.deliveries d where d.id = old.id returning * into v_delivery;
         if not found then
             return null;
         end if;
+        v_delivery := jsonb_populate_record(v_delivery, to_jsonb(new) - 'data' - 'attributes');
+        insert into fastqueue.deliveries select (v_delivery).*;
         return new;
     end if;
     -- INSERT: the columns the old table had defaults for get the same defaults.
@@ -49,10 +45,10 @@ begin
             octet_length(new.data::text) + coalesce(octet_length(new.attributes::text), 0),
             new.created_at, new.ordering_key, new.ordering_sequence)
     returning id into v_body_id;
-    insert into fastqueue.deliveries (slot, id, body_id, queue_id, delivery_attempts, scheduled_at, expired_at,
-                                      created_at, updated_at, ordering_key, ordering_sequence)
-    values (v_slot, new.id, v_body_id, new.queue_id, new.delivery_attempts, new.scheduled_at, new.expired_at,
-            new.created_at, new.updated_at, new.ordering_key, new.ordering_sequence);
+    v_delivery := jsonb_populate_record(null::fastqueue.deliveries, to_jsonb(new) - 'data' - 'attributes');
+    v_delivery.slot := v_slot;
+    v_delivery.body_id := v_body_id;
+    insert into fastqueue.deliveries select (v_delivery).*;
     return new;
 end;
 $$;

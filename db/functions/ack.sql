@@ -10,8 +10,7 @@ declare
     v_ordering_key text;
 begin
     if ack.delivery_attempt is not null then
-        -- An assignment, not PERFORM: PERFORM runs a query. (v_current_attempt is read from the row next.)
-        v_current_attempt := fastqueue._require_between('delivery_attempt', ack.delivery_attempt, 1, 2147483647);
+        perform fastqueue._require_between('delivery_attempt', ack.delivery_attempt, int4range(1, null));
         -- The row lock keeps consume (SKIP LOCKED) from redelivering it between check and delete.
         select m.delivery_attempts into v_current_attempt
           from fastqueue.deliveries m

@@ -4,11 +4,9 @@ language plpgsql
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_count integer;
 begin
-    -- An assignment, not PERFORM: PERFORM runs a query.
-    v_count := fastqueue._require_between('the number of message_ids', cardinality(ack_messages.message_ids), 1, 1000);
+    perform fastqueue._require_between('the number of message_ids', cardinality(ack_messages.message_ids),
+                                       fastqueue._allowed('batch_size'));
     -- Locked in id order, then deleted in a statement of their own (see _delete_messages).
     return fastqueue._delete_messages(ack_messages.message_ids, null);
 end;

@@ -12,21 +12,18 @@ set jit = off
 as $$
 declare
     v_queue fastqueue.queues := fastqueue._queue(consume.queue_id);
-    v_max_messages integer;
     v_max_bytes bigint := fastqueue._max_response_bytes();
     v_ids uuid[];
     v_ack_count integer := coalesce(cardinality(consume.ack_message_ids), 0);
 begin
-    -- Assignments, not PERFORM: PERFORM runs a query. Every argument is checked before anything
-    -- is acked or leased.
-    v_max_messages := fastqueue._require_between('max_messages', consume.max_messages, 1, 1000);
+    -- Every argument is checked before anything is acked or leased.
+    perform fastqueue._require_between('max_messages', consume.max_messages, fastqueue._allowed('batch_size'));
     if v_ack_count > 0 then
-        v_ack_count := fastqueue._require_between('the number of ack_message_ids', v_ack_count, 1, 1000);
+        perform fastqueue._require_between('the number of ack_message_ids', v_ack_count, fastqueue._allowed('batch_size'));
         -- Ack first, in statements before the lease's: the lease's snapshot then sees the acked
         -- messages gone (none of them is leased again) and the next message of an ordering key
         -- that an ack freed. Only this queue's messages are acked; other ids are ignored.
-        -- (v_ack_count becomes the number acked; nothing reads it.)
-        v_ack_count := fastqueue._delete_messages(consume.ack_message_ids, v_queue.id);
+        perform fastqueue._delete_messages(consume.ack_message_ids, v_queue.id);
     end if;
     -- Lease: the oldest available messages, skipping rows another consumer is leasing this very
     -- moment; each lease counts a delivery and hides the message until its ack deadline. Both slots
@@ -60,7 +57,7 @@ begin
                 or not fastqueue._earlier_of_key_pending(v_queue.id, fastqueue._delivery_limit(v_queue),
                                                          d.ordering_key, d.ordering_sequence))
          order by d.scheduled_at
-         limit v_max_messages
+         limit consume.max_messages
            for update skip locked) c
         window w as (order by c.scheduled_at, c.id rows between unbounded preceding and current row)) s
      where s.n = 1 or v_max_bytes is null or s.answer_bytes <= v_max_bytes;

@@ -16,66 +16,16 @@ create or replace function fastqueue.create_queue(
     push_secret text default null,
     push_max_in_flight integer default 16
 )
-returns fastqueue.queues
-language plpgsql
+returns fastqueue.queue_settings
+language sql
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_queue fastqueue.queues;
-    v_constraint text;
-    v_column text;
-begin
-    if create_queue.topic_id is not null then
-        -- Locked, not only read: a delete_topic committing before the insert would fail it with 23503.
-        perform fastqueue._lock_topic(create_queue.topic_id);
-    end if;
-    if create_queue.dead_queue_id is not null and create_queue.dead_queue_id is distinct from create_queue.id then
-        perform fastqueue._lock_queue(create_queue.dead_queue_id);
-    end if;
-
-    perform fastqueue._check_push_endpoint(create_queue.push_endpoint);
-    insert into fastqueue.queues (
-        id, topic_id, ack_deadline_seconds, message_retention_seconds, message_filters,
-        dead_queue_id, message_max_deliveries, delivery_delay_seconds,
-        retry_min_backoff_seconds, retry_max_backoff_seconds, enable_message_ordering, filter, filter_ast,
-        push_endpoint, push_format, push_max_in_flight)
-    values (
-        create_queue.id, create_queue.topic_id, create_queue.ack_deadline_seconds,
-        create_queue.message_retention_seconds, nullif(create_queue.message_filters, 'null'::jsonb),
-        create_queue.dead_queue_id, create_queue.message_max_deliveries, create_queue.delivery_delay_seconds,
-        create_queue.retry_min_backoff_seconds, create_queue.retry_max_backoff_seconds,
-        coalesce(create_queue.enable_message_ordering, false),
-        create_queue.filter, fastqueue._parse_filter(create_queue.filter),
-        create_queue.push_endpoint, coalesce(create_queue.push_format, 'wrapped'),
-        coalesce(create_queue.push_max_in_flight, 16))
-    returning * into v_queue;
-    if create_queue.push_secret is not null then
-        update fastqueue.queues q
-           set push_secret_set = fastqueue._set_push_secret(v_queue.id, create_queue.push_secret)
-         where q.id = v_queue.id
-        returning * into v_queue;
-    end if;
-    -- A publish that read a deleted queue of this id and committed after its delete may have left
-    -- messages behind (messages has no foreign key): they are not this queue's.
-    delete from fastqueue.deliveries m where m.queue_id = v_queue.id;
-    return v_queue;
-exception
-    when unique_violation then
-        raise exception using errcode = 'unique_violation', message = 'This queue already exists',
-            detail = format('A queue with id %L exists already.', create_queue.id);
-    when not_null_violation then
-        get stacked diagnostics v_column = column_name;
-        raise exception using errcode = 'invalid_parameter_value', message = format('%s is required', v_column);
-    when check_violation then
-        get stacked diagnostics v_constraint = constraint_name;
-        raise exception using errcode = 'invalid_parameter_value',
-            message = fastqueue._constraint_message(v_constraint);
-end;
+    select fastqueue._save_queue(true, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 $$;
 
 comment on function fastqueue.create_queue(text, text, integer, integer, jsonb, text, integer, integer, integer, integer, boolean, text, text, text, text, integer) is
-'Creates a queue, subscribed to topic_id (or to nothing when topic_id is null).
+'Creates a queue, subscribed to topic_id (or to nothing when topic_id is null), and returns it as a caller sees it (fastqueue.queue_settings: every setting, push_secret_set but not the secret, not the internal filter_ast).
 id: 1 to 128 letters, digits, ".", "_" or "-", not made only of dots.
 ack_deadline_seconds 1..600: how long a consumed message stays leased before it is delivered again.
 message_retention_seconds 600..1209600: how long a message lives before it expires undelivered.

@@ -1,15 +1,14 @@
 create or replace function fastqueue.list_queues("offset" integer default 0, "limit" integer default 10)
-returns setof fastqueue.queues
+returns setof fastqueue.queue_settings
 language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    perform fastqueue._require_between('offset', list_queues."offset", 0, 2147483647);
-    perform fastqueue._require_between('limit', list_queues."limit", 1, 1000);
+    perform fastqueue._require_page(list_queues."offset", list_queues."limit");
     return query
-        select * from fastqueue.queues q
+        select * from fastqueue.queue_settings q
          order by q.id
         offset list_queues."offset" limit list_queues."limit";
 end;

@@ -6,8 +6,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-    perform fastqueue._require_between('offset', list_topics."offset", 0, 2147483647);
-    perform fastqueue._require_between('limit', list_topics."limit", 1, 1000);
+    perform fastqueue._require_page(list_topics."offset", list_topics."limit");
     return query
         select * from fastqueue.topics t
          order by t.id

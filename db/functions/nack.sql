@@ -14,10 +14,10 @@ declare
     v_delay integer;
 begin
     if nack.delivery_attempt is not null then
-        perform fastqueue._require_between('delivery_attempt', nack.delivery_attempt, 1, 2147483647);
+        perform fastqueue._require_between('delivery_attempt', nack.delivery_attempt, int4range(1, null));
     end if;
     if nack.delay_seconds is not null then
-        perform fastqueue._require_between('delay_seconds', nack.delay_seconds, 0, 900);
+        perform fastqueue._require_between('delay_seconds', nack.delay_seconds, fastqueue._allowed('delay_seconds'));
     end if;
     select * into v_message from fastqueue.deliveries m where m.id = nack.message_id for update;
     if not found then

@@ -8,9 +8,10 @@ declare
     v_nacked integer;
     v_available_queue_ids text[];
 begin
-    perform fastqueue._require_between('the number of message_ids', cardinality(nack_messages.message_ids), 1, 1000);
+    perform fastqueue._require_between('the number of message_ids', cardinality(nack_messages.message_ids),
+                                       fastqueue._allowed('batch_size'));
     if nack_messages.delay_seconds is not null then
-        perform fastqueue._require_between('delay_seconds', nack_messages.delay_seconds, 0, 900);
+        perform fastqueue._require_between('delay_seconds', nack_messages.delay_seconds, fastqueue._allowed('delay_seconds'));
     end if;
     -- Rows are locked in id order, so two overlapping batches wait for each other instead of
     -- deadlocking. Without a delay each message waits its own queue's backoff for its own attempt.

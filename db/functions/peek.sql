@@ -9,7 +9,7 @@ declare
     v_queue fastqueue.queues := fastqueue._queue(peek.queue_id);
     v_max_bytes bigint := fastqueue._max_response_bytes();
 begin
-    perform fastqueue._require_between('max_messages', peek.max_messages, 1, 1000);
+    perform fastqueue._require_between('max_messages', peek.max_messages, fastqueue._allowed('batch_size'));
     -- A look, not a lease: a plain read (no FOR UPDATE, so it neither waits for nor blocks a
     -- consumer), and STABLE, so it cannot write. Every stored message counts, whatever its state,
     -- in consume's order: by scheduled_at, then publish order (ordering_sequence) among messages due

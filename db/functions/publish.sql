@@ -13,69 +13,35 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_attributes jsonb := nullif(publish.attributes, 'null'::jsonb);
+    v_message jsonb;
+    v_fault text := fastqueue._message_fault(publish.data, v_attributes, publish.delay_seconds,
+                                             publish.deduplication_id, publish.ordering_key,
+                                             fastqueue._max_message_bytes());
     v_topic fastqueue.topics;
-    v_notified boolean;
 begin
-    if not fastqueue._check_message(publish.data, v_attributes, publish.delay_seconds,
-                                    publish.deduplication_id, publish.ordering_key) then
-        return;  -- not reached: _check_message raises when a rule is broken
+    -- The rules are checked for every writer here (the tables have no CHECK on data and
+    -- attributes: a constraint is prepared anew by every statement that writes a row). A message
+    -- that reaches no queue is refused all the same.
+    v_message := jsonb_build_object('data', publish.data, 'attributes', v_attributes,
+                                    'delay_seconds', publish.delay_seconds,
+                                    'deduplication_id', publish.deduplication_id,
+                                    'ordering_key', publish.ordering_key);
+    if v_fault is not null then
+        perform fastqueue._raise_message_fault(v_fault, v_message);
     end if;
     if publish.deduplication_id is not null then
         v_topic := fastqueue._topic(publish.topic_id);
         if v_topic.deduplication_window_seconds > 0 then
-            -- Stores through this function again, without the deduplication_id, when it is new.
-            return query
-                select * from fastqueue._publish_one(v_topic, publish.data, v_attributes, publish.delay_seconds,
-                                                     publish.deduplication_id, publish.ordering_key);
+            return query select * from fastqueue._publish_one(v_topic, v_message);
             return;
         end if;
     end if;
 
-    -- The hot path is this one statement: the queues of the topic whose filters pass the
-    -- attributes, one body for the message if any queue takes it (the payload, stored once) and one
-    -- delivery per queue, in queue id order, in the current slot. Keyed messages take one
-    -- ordering_sequence, shared by their deliveries. publish_batch() has its twin for many messages
-    -- in one statement; db/tests/publish.sql and publish_batch.sql hold both to the same results.
-    return query
-        with taking as (
-            select q.id, q.message_retention_seconds, q.delivery_delay_seconds
-              from fastqueue.queues q
-             where q.topic_id = publish.topic_id
-               and (q.message_filters is null or fastqueue._filters_match(q.message_filters, v_attributes))
-               and (q.filter_ast is null or fastqueue._filter_matches(q.filter_ast, v_attributes))
-        ),
-        body as (
-            insert into fastqueue.message_bodies (slot, id, data, attributes, size_bytes, created_at,
-                                                  ordering_key, ordering_sequence)
-            select s.last_value, fastqueue._new_message_id(), publish.data, v_attributes,
-                   octet_length(publish.data::text) + coalesce(octet_length(v_attributes::text), 0), now(),
-                   publish.ordering_key,
-                   -- Publish order per key, also between messages of one transaction (they share now()).
-                   case when publish.ordering_key is not null
-                        then nextval('fastqueue.messages_ordering_sequence'::regclass) end
-              from fastqueue.store_slot s
-             where exists (select from taking)
-            returning slot, id, created_at, ordering_sequence
-        ),
-        delivered as (
-            insert into fastqueue.deliveries (slot, id, body_id, queue_id, scheduled_at, expired_at, created_at,
-                                              updated_at, ordering_key, ordering_sequence)
-            select b.slot, fastqueue._new_message_id(), b.id, t.id,
-                   -- The message's own delay, when given (0 included), overrides its queue's.
-                   now() + coalesce(publish.delay_seconds, t.delivery_delay_seconds, 0) * interval '1 second',
-                   now() + t.message_retention_seconds * interval '1 second',
-                   b.created_at, now(), publish.ordering_key, b.ordering_sequence
-              from body b, taking t
-            returning *
-        )
-        select d.id, d.queue_id, publish.data, v_attributes, d.delivery_attempts, d.expired_at, d.scheduled_at,
-               d.created_at, d.updated_at, d.ordering_key, d.ordering_sequence
-          from delivered d
-         order by d.queue_id;
-    if found then
-        v_notified := fastqueue._notify_topic(publish.topic_id);  -- wakes long-polling consumers at commit
-    else
-        v_topic := fastqueue._topic(publish.topic_id);  -- no copy: "Topic not found" when it does not exist
+    -- The topic is looked up only when no queue took the message: "Topic not found" when it
+    -- does not exist (the hot path does not pay for the lookup).
+    return query select * from fastqueue._fan_out(publish.topic_id, jsonb_build_array(v_message));
+    if not found then
+        perform fastqueue._topic(publish.topic_id);
     end if;
 end;
 $$;

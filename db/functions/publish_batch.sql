@@ -6,115 +6,49 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_topic fastqueue.topics := fastqueue._topic(publish_batch.topic_id);
+    v_batch_size int4range := fastqueue._allowed('batch_size');
+    v_limit bigint := fastqueue._max_message_bytes();
     v_count integer;
-    v_limit bigint;
-    v_all_valid boolean;
     v_deduplicated boolean;
-    v_item record;
-    v_notified boolean;
-    v_slot smallint := (select s.last_value from fastqueue.store_slot s);  -- where this batch is stored
+    v_bad bigint;
+    v_item jsonb;
 begin
     if publish_batch.messages is null or jsonb_typeof(publish_batch.messages) <> 'array' then
         raise exception using errcode = 'invalid_parameter_value',
-            message = 'messages must be a JSON array of 1 to 1000 messages';
+            message = format('messages must be a JSON array of %s to %s messages',
+                             lower(v_batch_size), upper(v_batch_size) - 1);
     end if;
     v_count := jsonb_array_length(publish_batch.messages);
-    if v_count not between 1 and 1000 then
+    if not v_count <@ v_batch_size then
         raise exception using errcode = 'invalid_parameter_value',
-            message = 'messages must be a JSON array of 1 to 1000 messages',
+            message = format('messages must be a JSON array of %s to %s messages',
+                             lower(v_batch_size), upper(v_batch_size) - 1),
             detail = format('It has %s.', v_count);
     end if;
 
-    -- Every message is checked before any is stored. First all at once, in one statement; only
-    -- when some message breaks a rule does the per-message check run, to name the first bad one
-    -- (by its 0-based position, as in the request). Either way one error rolls the batch back.
-    v_limit := fastqueue._max_message_bytes();
-    select bool_and(coalesce(fastqueue._batch_message_valid(e.value, v_limit), false)),
-           bool_or(nullif(e.value -> 'deduplication_id', 'null'::jsonb) is not null)
-      into v_all_valid, v_deduplicated
-      from jsonb_array_elements(publish_batch.messages) e;
-    if not v_all_valid then
-        for v_item in select e.value, e.ordinality - 1 as position
-                        from jsonb_array_elements(publish_batch.messages) with ordinality e loop
-            perform fastqueue._check_batch_message(v_item.value, format('messages[%s]', v_item.position));
-        end loop;
+    -- Every message is checked before any is stored, all in one statement: the first that breaks
+    -- a rule is named by its 0-based position, as in the request. One error rolls the batch back.
+    select bool_or(nullif(e.value -> 'deduplication_id', 'null'::jsonb) is not null),
+           min(e.ordinality) filter (where fastqueue._batch_message_fault(e.value, v_limit) is not null)
+      into v_deduplicated, v_bad
+      from jsonb_array_elements(publish_batch.messages) with ordinality e;
+    if v_bad is not null then
+        v_item := publish_batch.messages -> (v_bad::integer - 1);
+        perform fastqueue._raise_message_fault(fastqueue._batch_message_fault(v_item, v_limit), v_item,
+                                               format('messages[%s]', v_bad - 1));
     end if;
 
     if v_deduplicated and v_topic.deduplication_window_seconds > 0 then
         -- Each message on its own, in input order: a duplicate within the batch meets the first.
         for v_item in select e.value from jsonb_array_elements(publish_batch.messages) with ordinality e
                        order by e.ordinality loop
-            return query
-                select * from fastqueue._publish_one(
-                    v_topic,
-                    v_item.value -> 'data',
-                    nullif(v_item.value -> 'attributes', 'null'::jsonb),
-                    (nullif(v_item.value -> 'delay_seconds', 'null'::jsonb)::text::numeric)::integer,
-                    v_item.value ->> 'deduplication_id',
-                    v_item.value ->> 'ordering_key');
+            return query select * from fastqueue._publish_one(v_topic, v_item);
         end loop;
         return;
     end if;
 
-    -- All in one statement: each message to every queue of the topic whose filters pass its
-    -- attributes, one body per message that some queue takes (in input order, numbered per ordering
-    -- key in that order) and one delivery per queue, returned in input order, each message's copies
-    -- in queue id order (the twin of publish()'s statement for one message; db/tests/publish.sql
-    -- and publish_batch.sql hold both to the same results).
-    return query
-        with message as (
-            select e.value -> 'data' as data,
-                   nullif(e.value -> 'attributes', 'null'::jsonb) as attributes,
-                   (nullif(e.value -> 'delay_seconds', 'null'::jsonb)::text::numeric)::integer as delay_seconds,
-                   e.value ->> 'ordering_key' as ordering_key,
-                   e.ordinality as position,
-                   fastqueue._new_message_id() as body_id
-              from jsonb_array_elements(publish_batch.messages) with ordinality e
-        ),
-        taken as (
-            select m.position, m.body_id, q.id as queue_id,
-                   -- The message's own delay, when given (0 included), overrides its queue's.
-                   now() + coalesce(m.delay_seconds, q.delivery_delay_seconds, 0) * interval '1 second' as scheduled_at,
-                   now() + q.message_retention_seconds * interval '1 second' as expired_at
-              from message m
-              join fastqueue.queues q on q.topic_id = v_topic.id
-             where (q.message_filters is null or fastqueue._filters_match(q.message_filters, m.attributes))
-               and (q.filter_ast is null or fastqueue._filter_matches(q.filter_ast, m.attributes))
-        ),
-        body as (
-            insert into fastqueue.message_bodies (slot, id, data, attributes, size_bytes, created_at,
-                                                  ordering_key, ordering_sequence)
-            select v_slot, t.body_id, t.data, t.attributes,
-                   octet_length(t.data::text) + coalesce(octet_length(t.attributes::text), 0), now(),
-                   t.ordering_key,
-                   -- Publish order per key, also between messages of one transaction (they share
-                   -- now()): numbered here, over the messages already in input order.
-                   case when t.ordering_key is not null
-                        then nextval('fastqueue.messages_ordering_sequence'::regclass) end
-              from (select m.*
-                      from message m
-                     where exists (select from taken c where c.position = m.position)
-                     order by m.position
-                    offset 0) t  -- a fence: the numbering runs over the sorted rows
-            returning id, created_at, ordering_key, ordering_sequence
-        ),
-        delivered as (
-            insert into fastqueue.deliveries (slot, id, body_id, queue_id, scheduled_at, expired_at, created_at,
-                                              updated_at, ordering_key, ordering_sequence)
-            select v_slot, fastqueue._new_message_id(), b.id, c.queue_id, c.scheduled_at, c.expired_at,
-                   b.created_at, now(), b.ordering_key, b.ordering_sequence
-              from taken c
-              join body b on b.id = c.body_id
-            returning *
-        )
-        select d.id, d.queue_id, m.data, m.attributes, d.delivery_attempts, d.expired_at, d.scheduled_at,
-               d.created_at, d.updated_at, d.ordering_key, d.ordering_sequence
-          from delivered d
-          join message m on m.body_id = d.body_id
-         order by m.position, d.queue_id;
-    if found then
-        v_notified := fastqueue._notify_topic(v_topic.id);  -- wakes long-polling consumers at commit
-    end if;
+    -- All in one statement (_fan_out): returned in input order, each message's copies in queue id order.
+    return query select * from fastqueue._fan_out(v_topic.id, publish_batch.messages);
 end;
 $$;
 

@@ -7,7 +7,7 @@ as $$
 declare
     v_count integer;
 begin
-    perform fastqueue._require_between('worker length', char_length(report_push_states.worker), 1, 128);
+    perform fastqueue._require_between('worker length', char_length(report_push_states.worker), int4range(1, 128, '[]'));
     if jsonb_typeof(report_push_states.states) is distinct from 'array' then
         raise exception using errcode = 'invalid_parameter_value', message = 'states must be a JSON array';
     end if;

@@ -12,11 +12,14 @@ as $$
 declare
     v_attributes jsonb := nullif(send.attributes, 'null'::jsonb);
     v_queue fastqueue.queues := fastqueue._queue(send.queue_id);
+    v_fault text := fastqueue._message_fault(send.data, v_attributes, send.delay_seconds, null, null,
+                                             fastqueue._max_message_bytes());
     v_message fastqueue.messages;
 begin
     -- The same rules as publish, checked by the same function (no deduplication_id, no ordering_key).
-    if not fastqueue._check_message(send.data, v_attributes, send.delay_seconds, null, null) then
-        return null;  -- not reached: _check_message raises when a rule is broken
+    if v_fault is not null then
+        perform fastqueue._raise_message_fault(v_fault, jsonb_build_object('data', send.data, 'attributes', v_attributes,
+                                                                            'delay_seconds', send.delay_seconds));
     end if;
     -- publish's two inserts for one queue, without its topic's filters (the sender chose the
     -- queue): the body in the current slot, then its one delivery (docs/storage.md).

@@ -11,9 +11,9 @@ as $$
 declare
     v_message fastqueue.deliveries;
 begin
-    perform fastqueue._require_between('seconds', set_deadline.seconds, 0, 600);
+    perform fastqueue._require_between('seconds', set_deadline.seconds, int4range(0, 600, '[]'));
     if set_deadline.delivery_attempt is not null then
-        perform fastqueue._require_between('delivery_attempt', set_deadline.delivery_attempt, 1, 2147483647);
+        perform fastqueue._require_between('delivery_attempt', set_deadline.delivery_attempt, int4range(1, null));
     end if;
     select * into v_message from fastqueue.deliveries m where m.id = set_deadline.message_id for update;
     if not found then

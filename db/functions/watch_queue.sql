@@ -8,7 +8,7 @@ declare
     v_queue fastqueue.queues := fastqueue._queue(watch_queue.queue_id);
     v_until timestamptz;
 begin
-    perform fastqueue._require_between('seconds', watch_queue.seconds, 0, 3600);
+    perform fastqueue._require_between('seconds', watch_queue.seconds, int4range(0, 3600, '[]'));
     if watch_queue.watcher is null or char_length(watch_queue.watcher) not between 1 and 128 then
         raise exception using errcode = 'invalid_parameter_value',
             message = fastqueue._constraint_message('queue_watchers_watcher_length');

@@ -16,7 +16,7 @@ select results_eq(
     'create_queue returns the new queue; optional settings default to null; created_at and updated_at are now.'
 );
 select results_eq(
-    $$ select * from fastqueue.queues where id = 'events-all' $$,
+    $$ select * from fastqueue.queue_settings where id = 'events-all' $$,
     $$ select * from fastqueue.get_queue('events-all') $$,
     'create_queue stores the queue it returns.'
 );

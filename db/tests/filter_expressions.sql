@@ -1,4 +1,4 @@
--- Filter expressions (_parse_filter, _parse_filter_expression, _filter_matches): one table of
+-- Filter expressions (_parse_filter, _parse_filter_expression, _expression_matches): one table of
 -- expressions. A valid one is parsed and evaluated against the attributes beside it; an invalid
 -- one must raise 22023 whose message gives the 1-based position of the fault.
 begin;
@@ -123,7 +123,7 @@ exception when invalid_parameter_value then
 end;
 $$;
 
-select is(fastqueue._filter_matches(fastqueue._parse_filter(c.filter), c.attributes), c.matches,
+select is(fastqueue._expression_matches(fastqueue._parse_filter(c.filter), c.attributes), c.matches,
           format('%s: %s', c.about, regexp_replace(c.filter, '\s+', ' ', 'g')))
   from filter_cases c
  where c.matches is not null
@@ -153,7 +153,7 @@ select is(fastqueue._parse_filter('NOT attributes:a AND hasPrefix(attributes."k 
     'The tree: one "and" node for the level, "not" wrapping its term, keys unquoted.');
 select ok(fastqueue._parse_filter(null) is null and fastqueue._parse_filter('') is null,
     'A null or empty filter parses to null.');
-select ok(fastqueue._filter_matches(null, '{"a": "1"}') and fastqueue._filter_matches(null, null),
+select ok(fastqueue._expression_matches(null, '{"a": "1"}') and fastqueue._expression_matches(null, null),
     'A null tree (no filter expression) passes every message.');
 select is(fastqueue._parse_filter('attributes.k = "' || repeat('v', 239) || '"'),
     jsonb_build_object('op', 'eq', 'key', 'k', 'value', repeat('v', 239)),

@@ -36,8 +36,8 @@ select is(
 );
 select results_eq(
     $$ select * from fastqueue.list_queues(1, 1) $$,
-    $$ select * from fastqueue.queues where id = 'q02' $$,
-    'list_queues returns whole queue rows.'
+    $$ select * from fastqueue.queue_settings where id = 'q02' $$,
+    'list_queues returns whole queues, as a caller sees them.'
 );
 
 select throws_ok($$ select * from fastqueue.list_queues(-1, 10) $$, '22023', null,

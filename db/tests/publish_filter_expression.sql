@@ -24,12 +24,12 @@ language sql as $$
 $$;
 
 select results_eq(
-    $$ select filter, filter_ast from fastqueue.get_queue('created') $$,
+    $$ select filter, filter_ast from fastqueue.queues where id = 'created' $$,
     $$ values ('attributes.event = "created"'::text, '{"op": "eq", "key": "event", "value": "created"}'::jsonb) $$,
     'create_queue stores the filter as written and its parsed tree.'
 );
 select results_eq(
-    $$ select filter, filter_ast from fastqueue.get_queue('all') $$,
+    $$ select filter, filter_ast from fastqueue.queues where id = 'all' $$,
     $$ values (null::text, null::jsonb) $$,
     'A queue created without a filter has neither filter nor filter_ast.'
 );
@@ -59,7 +59,7 @@ select is(pg_temp.reached('{"event": "created", "source": "app"}'),
 -- update_queue: replaces the filter and its tree; null clears both.
 do $$ begin perform fastqueue.update_queue('created', 'events', 30, 600, filter => 'attributes.event = "deleted"'); end $$;
 select results_eq(
-    $$ select filter, filter_ast from fastqueue.get_queue('created') $$,
+    $$ select filter, filter_ast from fastqueue.queues where id = 'created' $$,
     $$ values ('attributes.event = "deleted"'::text, '{"op": "eq", "key": "event", "value": "deleted"}'::jsonb) $$,
     'update_queue stores the new filter and its tree.'
 );
@@ -68,7 +68,7 @@ select is(pg_temp.reached('{"event": "deleted", "test": "1"}'),
     'The updated filter applies to messages published afterwards.');
 do $$ begin perform fastqueue.update_queue('created', 'events', 30, 600); end $$;
 select results_eq(
-    $$ select filter, filter_ast from fastqueue.get_queue('created') $$,
+    $$ select filter, filter_ast from fastqueue.queues where id = 'created' $$,
     $$ values (null::text, null::jsonb) $$,
     'update_queue without a filter clears filter and filter_ast.'
 );

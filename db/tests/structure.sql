@@ -30,9 +30,9 @@ select functions_are(
         -- beyond DESIGN.md's table: the store's rotation (docs/storage.md, Rotation)
         'rotate_store', 'rotate_store_for',
         -- internal helpers
-        '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_earlier_of_key_pending', '_filter_matches', '_filters_match', '_is_available',
-        '_require_latest_delivery', '_retry_backoff', '_check_message', '_publish_one',
-        '_check_batch_message', '_batch_message_valid', '_max_message_bytes', '_max_response_bytes', '_bytes_setting', '_answer_bytes', '_message_valid', '_notify_topic',
+        '_constraint_message', '_delivery_limit', '_detach_dead_queue', '_earlier_of_key_pending', '_expression_matches', '_attributes_match_filters', '_is_available',
+        '_require_latest_delivery', '_retry_backoff', '_publish_one', '_fan_out', '_save_queue', '_not_found', '_require_page', '_allowed',
+        '_message_fault', '_batch_message_fault', '_raise_message_fault', '_max_message_bytes', '_max_response_bytes', '_bytes_setting', '_answer_bytes', '_notify_topic',
         '_move_messages', '_notify_available', '_parse_filter', '_parse_filter_expression', '_queue', '_require_between', '_topic',
         '_lock_topic', '_lock_queue', '_delete_messages', '_new_message_id', '_write_message',
         -- push delivery (docs/push.md): the worker's functions and their helpers
@@ -87,7 +87,7 @@ select is((select signature from api_signature where name = 'create_queue'),
     'enable_message_ordering boolean DEFAULT false, filter text DEFAULT NULL::text, '
     'push_endpoint text DEFAULT NULL::text, push_format text DEFAULT ''wrapped''::text, '
     'push_secret text DEFAULT NULL::text, push_max_in_flight integer DEFAULT 16'
-    ' -> fastqueue.queues',
+    ' -> fastqueue.queue_settings',
     'create_queue keeps the positional signature of DESIGN.md and returns a queue.');
 select is((select signature from api_signature where name = 'update_queue'),
     'id text, topic_id text, ack_deadline_seconds integer, message_retention_seconds integer, '
@@ -97,16 +97,16 @@ select is((select signature from api_signature where name = 'update_queue'),
     'enable_message_ordering boolean DEFAULT false, filter text DEFAULT NULL::text, '
     'push_endpoint text DEFAULT NULL::text, push_format text DEFAULT ''wrapped''::text, '
     'push_secret text DEFAULT NULL::text, push_max_in_flight integer DEFAULT 16'
-    ' -> fastqueue.queues',
+    ' -> fastqueue.queue_settings',
     'update_queue has the same parameters as create_queue and returns a queue.');
 select is((select signature from api_signature where name = 'get_queue'),
-    'id text -> fastqueue.queues',
-    'get_queue(id) returns a queue.');
+    'id text -> fastqueue.queue_settings',
+    'get_queue(id) returns a queue (queue_settings: what a caller sees of it).');
 select is((select signature from api_signature where name = 'list_queues'),
-    '"offset" integer DEFAULT 0, "limit" integer DEFAULT 10 -> SETOF fastqueue.queues',
+    '"offset" integer DEFAULT 0, "limit" integer DEFAULT 10 -> SETOF fastqueue.queue_settings',
     'list_queues(offset = 0, limit = 10) returns a set of queues.');
 select is((select signature from api_signature where name = 'delete_queue'),
-    'id text -> fastqueue.queues',
+    'id text -> fastqueue.queue_settings',
     'delete_queue(id) returns the deleted queue.');
 select is((select signature from api_signature where name = 'queue_stats'),
     'id text -> fastqueue.queue_statistics',
@@ -189,9 +189,10 @@ select is((select columns from result_type_columns where type_name = 'rotation_s
 
 -- Views are code too (db/functions/, applied after the functions they call): the console's overviews.
 -- messages: the store's deliveries with their bodies (migration 0009), the row type of the API's results.
+-- queue_settings: a queue without its internal columns (migration 0013), the queue functions' result type.
 -- store_overview: the store's rotation (migration 0010).
-select views_are('fastqueue', array['messages', 'queue_overview', 'topic_overview', 'store_overview'],
-    'Schema fastqueue holds exactly the views messages, queue_overview, topic_overview and store_overview.');
+select views_are('fastqueue', array['messages', 'queue_settings', 'queue_overview', 'topic_overview', 'store_overview'],
+    'Schema fastqueue holds exactly the views messages, queue_settings, queue_overview, topic_overview and store_overview.');
 select is_empty(
     $$ select c.relname from pg_catalog.pg_class c
         where c.relnamespace = 'fastqueue'::regnamespace and c.relkind = 'v'

@@ -25,7 +25,7 @@ select results_eq(
     'update_queue replaces the settings, keeps created_at and sets updated_at to now.'
 );
 select results_eq(
-    $$ select * from fastqueue.queues where id = 'work' $$,
+    $$ select * from fastqueue.queue_settings where id = 'work' $$,
     $$ select * from fastqueue.get_queue('work') $$,
     'update_queue stores the queue it returns.'
 );

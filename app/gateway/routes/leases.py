@@ -12,12 +12,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 
 from ...database import queries
-from ...limits import MAX_DELAY_SECONDS
 from ...database.pool import Pool, fetch_one
+from ...limits import MAX_DELAY_SECONDS
 from ..request_json import JSONBodyRoute
 from ..responses import json_response
 from ..schemas import (
-    Responses,
     BODY_NOT_JSON,
     INT4_MAX,
     AckedCount,

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ...database import queries
 from ...database.pool import Pool, fetch_messages
+from ...limits import MAX_DELAY_SECONDS
 from ..request_json import JSONBodyRoute
 from ..responses import message_list
 from ..schemas import BODY_NOT_JSON, ErrorDetail, Integer, MessageList
@@ -23,7 +24,7 @@ class MessageSend(BaseModel):
     data: dict[str, Any] = Field(description="The message: any JSON object.")
     attributes: dict[str, str] | None = Field(None, description="String values; null for none.")
     delay_seconds: Integer | None = Field(
-        None, ge=0, le=900, description="Overrides the queue's delivery_delay_seconds for this message; null: its own."
+        None, ge=0, le=MAX_DELAY_SECONDS, description="Overrides the queue's delivery_delay_seconds for this message; null: its own."
     )
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"data": {"order_id": 42}, "attributes": {"kind": "order"}}]})

@@ -1,4 +1,4 @@
-create or replace function fastqueue._filters_match(filters jsonb, attributes jsonb)
+create or replace function fastqueue._attributes_match_filters(attributes jsonb, message_filters jsonb)
 returns boolean
 language plpgsql
 immutable
@@ -10,17 +10,17 @@ begin
     -- PL/pgSQL, not SQL: the subquery keeps the planner from inlining a SQL function, and a SQL
     -- function that is not inlined is planned anew in every statement that calls it; PL/pgSQL
     -- keeps its plan for the session.
-    if filters is null then
+    if message_filters is null then
         return true;
     end if;
     return not exists (
         select
-          from jsonb_each(filters) as f (key, allowed)
+          from jsonb_each(message_filters) as f (key, allowed)
          where not f.allowed @> jsonb_build_array(attributes -> f.key));
 end;
 $$;
 
-comment on function fastqueue._filters_match(jsonb, jsonb) is
-'Internal: whether a message with these attributes passes a queue''s message_filters ({"key": ["allowed", ...]}): null filters pass everything; otherwise every key must be present with one of its allowed values.';
+comment on function fastqueue._attributes_match_filters(jsonb, jsonb) is
+'Internal: whether a message with these attributes passes a queue''s message_filters ({"key": ["allowed", ...]}): null message_filters pass everything; otherwise every key must be present with one of its allowed values. (The filter expression is _expression_matches''s.)';
 
-revoke execute on function fastqueue._filters_match(jsonb, jsonb) from public;
+revoke execute on function fastqueue._attributes_match_filters(jsonb, jsonb) from public;

@@ -1,4 +1,4 @@
-create or replace function fastqueue._filter_matches(filter_ast jsonb, attributes jsonb)
+create or replace function fastqueue._expression_matches(filter_ast jsonb, attributes jsonb)
 returns boolean
 language plpgsql
 immutable
@@ -23,17 +23,17 @@ begin
         when 'prefix' then
             return coalesce(starts_with(attributes ->> (filter_ast ->> 'key'), filter_ast ->> 'value'), false);
         when 'not' then
-            return not fastqueue._filter_matches(filter_ast -> 'arg', attributes);
+            return not fastqueue._expression_matches(filter_ast -> 'arg', attributes);
         when 'and' then
             for v_arg in select a from jsonb_array_elements(filter_ast -> 'args') as a loop
-                if not fastqueue._filter_matches(v_arg, attributes) then
+                if not fastqueue._expression_matches(v_arg, attributes) then
                     return false;  -- short-circuit: the rest need not run
                 end if;
             end loop;
             return true;
         when 'or' then
             for v_arg in select a from jsonb_array_elements(filter_ast -> 'args') as a loop
-                if fastqueue._filter_matches(v_arg, attributes) then
+                if fastqueue._expression_matches(v_arg, attributes) then
                     return true;
                 end if;
             end loop;
@@ -46,8 +46,8 @@ begin
 end;
 $$;
 
-comment on function fastqueue._filter_matches(jsonb, jsonb) is
-'Internal: whether a message with these attributes passes a queue''s parsed filter expression (filter_ast from _parse_filter; null passes everything).
+comment on function fastqueue._expression_matches(jsonb, jsonb) is
+'Internal: whether a message with these attributes passes a queue''s parsed filter expression (filter_ast from _parse_filter; null passes everything; message_filters are _attributes_match_filters''s).
 Pub/Sub''s semantics: attributes.k = "v" and hasPrefix(attributes.k, "p") are false when k is missing; attributes.k != "v" is NOT (attributes.k = "v"), so true when k is missing; attributes:k is true when k is present; null attributes have no keys. AND and OR short-circuit.';
 
-revoke execute on function fastqueue._filter_matches(jsonb, jsonb) from public;
+revoke execute on function fastqueue._expression_matches(jsonb, jsonb) from public;
