@@ -17,7 +17,7 @@ create temp table published on commit drop as select * from fastqueue.messages;
 
 select is((select delivery_attempts from fastqueue.consume('work')), 1, 'The first delivery is attempt 1.');
 -- Each "lease ended" below moves scheduled_at into the past: time cannot pass inside the transaction.
-update fastqueue.messages set scheduled_at = now() - interval '1 second';
+select fastqueue_tests.make_due();
 select is((select delivery_attempts from fastqueue.consume('work')), 2, 'After the lease ends, the second delivery is attempt 2.');
 
 -- Still leased after its last allowed delivery: cleanup must wait, the consumer may still ack it.
@@ -28,7 +28,7 @@ select results_eq(
 );
 select is((select queue_id from fastqueue.messages), 'work', 'The leased message stays in its queue.');
 
-update fastqueue.messages set scheduled_at = now() - interval '1 second';
+select fastqueue_tests.make_due();
 select is_empty($$ select * from fastqueue.consume('work') $$,
     'consume never delivers a message beyond message_max_deliveries on a queue with a dead queue.');
 select is((select num_undelivered_messages from fastqueue.queue_stats('work')), 0::bigint,
@@ -53,7 +53,7 @@ select results_eq(
     'The moved message is in the dead queue with 0 attempts, the dead queue''s retention and delay, and its created_at.'
 );
 select ok((select id from fastqueue.messages where data ->> 'n' = '1') not in (select id from published),
-    'It has a new id, as if newly published there (the fence across the move: db/tests/fencing_across_moves.sql).');
+    'It has a new id, as if newly published there (the fence across the move: db/tests/settle/fencing_across_moves.sql).');
 select results_eq(
     $$ select queue_id, delivery_attempts from fastqueue.messages where data ->> 'n' = '2' $$,
     $$ values ('work'::text, 1) $$,
@@ -63,7 +63,7 @@ select is_empty($$ select * from fastqueue.consume('dead') $$,
     'In the dead queue the message waits for the dead queue''s delivery delay.');
 
 -- The dead queue's delay has passed.
-update fastqueue.messages set scheduled_at = now() - interval '1 second' where queue_id = 'dead';
+select fastqueue_tests.make_due('dead');
 select is((select delivery_attempts from fastqueue.consume('dead')), 1,
     'The dead queue delivers the message afresh, as attempt 1.');
 
@@ -71,7 +71,7 @@ select is((select delivery_attempts from fastqueue.consume('dead')), 1,
 do $$ begin perform fastqueue.update_queue('work', 'events', 30, 600, null, 'dead', 1); end $$;
 delete from fastqueue.messages;
 do $$ begin perform fastqueue.publish('events', '{"n": 3}'); perform fastqueue.consume('work'); end $$;
-update fastqueue.messages set scheduled_at = now() - interval '1 second';
+select fastqueue_tests.make_due();
 select is_empty($$ select * from fastqueue.consume('work') $$,
     'With message_max_deliveries 1 a message is delivered once.');
 

@@ -5,10 +5,9 @@ select plan(9);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('work', 'events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'work');
     perform fastqueue.create_queue('elsewhere', null, 30, 600);
-    perform fastqueue.publish('events', format('{"n": %s}', n)::jsonb) from generate_series(1, 3) n;
+    perform fastqueue_tests.publish_numbered('events', 3);
 end $$;
 -- Retention ran out for n=1 a second ago and for n=2 exactly now; n=3 expires in a second. Time
 -- cannot pass inside the transaction, so expired_at is moved instead.

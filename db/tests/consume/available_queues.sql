@@ -5,12 +5,7 @@ select plan(9);
 
 do $$
 begin
-    perform fastqueue.create_queue('aq-dead', null, 30, 600);
-    perform fastqueue.create_queue('aq-ready', null, 30, 600);
-    perform fastqueue.create_queue('aq-lease-ended', null, 30, 600);
-    perform fastqueue.create_queue('aq-leased', null, 30, 600);
-    perform fastqueue.create_queue('aq-delayed', null, 30, 600);
-    perform fastqueue.create_queue('aq-expired', null, 30, 600);
+    perform fastqueue_tests.create_queues(null, 'aq-dead', 'aq-ready', 'aq-lease-ended', 'aq-leased', 'aq-delayed', 'aq-expired');
     perform fastqueue.create_queue('aq-over-delivered', null, 30, 600, null, 'aq-dead', 2);
     perform fastqueue.create_queue('aq-empty', null, 30, 600);
 end $$;

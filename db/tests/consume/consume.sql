@@ -5,8 +5,7 @@ select plan(16);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('work', 'events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'work');
     perform fastqueue.create_queue('other', null, 30, 600);
 end $$;
 

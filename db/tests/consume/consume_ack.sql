@@ -7,10 +7,8 @@ select plan(17);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('work', 'events', 30, 600);
-    perform fastqueue.create_queue('other', 'events', 30, 600);
-    perform fastqueue.publish('events', format('{"n": %s}', n)::jsonb) from generate_series(1, 5) n;
+    perform fastqueue_tests.create_topic_with_queues('events', 'work', 'other');
+    perform fastqueue_tests.publish_numbered('events', 5);
 end $$;
 
 create temp table first_lease on commit drop as select * from fastqueue.consume('work', 2);

@@ -29,7 +29,7 @@ select is_empty($$ select * from fastqueue.consume('delayed') $$,
     'A message one second before the end of its delay is still not delivered.');
 
 -- The delay has passed.
-update fastqueue.messages set scheduled_at = now() - interval '1 second' where queue_id = 'delayed';
+select fastqueue_tests.make_due('delayed');
 select is((select num_undelivered_messages from fastqueue.queue_stats('delayed')), 1::bigint,
     'queue_stats counts the message once its delay has passed.');
 select results_eq(

@@ -27,7 +27,7 @@ select is_empty($$ select * from fastqueue.consume('work') $$,
     'A message is still leased one second before its ack deadline.');
 
 -- The ack deadline has passed: the lease ended one second ago.
-update fastqueue.messages set scheduled_at = now() - interval '1 second' where queue_id = 'work';
+select fastqueue_tests.make_due('work');
 create temp table second_lease on commit drop as select * from fastqueue.consume('work');
 select results_eq(
     $$ select id, data, delivery_attempts, scheduled_at from second_lease $$,
@@ -53,7 +53,7 @@ select is(
 
 -- The lease length follows the queue's current ack deadline.
 do $$ begin perform fastqueue.update_queue('work', 'events', 120, 600); end $$;
-update fastqueue.messages set scheduled_at = now() - interval '1 second' where queue_id = 'work';
+select fastqueue_tests.make_due('work');
 select is(
     (select scheduled_at from fastqueue.consume('work')),
     now() + interval '120 seconds',

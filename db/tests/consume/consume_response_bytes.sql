@@ -5,8 +5,7 @@ select plan(9);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('work', 'events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'work');
     -- Four messages of about 10 kB, oldest first by schedule: n = 1, 2, 3, 4.
     perform fastqueue.publish('events', jsonb_build_object('n', n, 'text', repeat('x', 10000))) from generate_series(1, 4) n;
 end $$;

@@ -5,9 +5,8 @@ select plan(17);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
+    perform fastqueue_tests.create_topic_with_queues('events', 'events-b');
     perform fastqueue.create_topic('empty');
-    perform fastqueue.create_queue('events-b', 'events', 30, 600);
     perform fastqueue.create_queue('events-a', 'events', 30, 600, message_filters => '{"kind": ["a"]}');
 end $$;
 

@@ -7,9 +7,7 @@ select plan(18);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('a', 'events', 30, 600);
-    perform fastqueue.create_queue('b', 'events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'a', 'b');
 end $$;
 
 create temp table first_publish on commit drop as

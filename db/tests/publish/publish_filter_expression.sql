@@ -6,8 +6,7 @@ select plan(15);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('all', 'events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'all');
     perform fastqueue.create_queue('created', 'events', 30, 600, filter => 'attributes.event = "created"');
     perform fastqueue.create_queue('not-test', 'events', 30, 600, filter => 'NOT attributes:test');
     perform fastqueue.create_queue('eu-or-web', 'events', 30, 600,
@@ -16,12 +15,6 @@ begin
     perform fastqueue.create_queue('both', 'events', 30, 600, '{"source": ["web", "app"]}',
         filter => 'attributes.event = "created"');
 end $$;
-
-create function pg_temp.reached(attributes jsonb) returns text[]
-language sql as $$
-    select coalesce(array_agg(p.queue_id order by p.queue_id), '{}')
-      from fastqueue.publish('events', '{"n": 1}', attributes) p
-$$;
 
 select results_eq(
     $$ select filter, filter_ast from fastqueue.get_queue('created') $$,
@@ -34,25 +27,25 @@ select results_eq(
     'A queue created without a filter has neither filter nor filter_ast.'
 );
 
-select is(pg_temp.reached('{"event": "created", "source": "web"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "created", "source": "web"}'),
     array['all', 'both', 'created', 'eu-or-web', 'not-test'],
     'A message that passes every filter reaches every queue.');
-select is(pg_temp.reached('{"event": "created", "source": "cli", "test": "1"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "created", "source": "cli", "test": "1"}'),
     array['all', 'created'],
     'A message reaches only the queues whose filters it passes.');
-select is(pg_temp.reached('{"event": "deleted", "region": "eu-west1"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "deleted", "region": "eu-west1"}'),
     array['all', 'eu-or-web', 'not-test'],
     'hasPrefix and OR select, NOT of a missing key passes.');
-select is(pg_temp.reached(null),
+select is(fastqueue_tests.queues_reached('events', null),
     array['all', 'not-test'],
     'A message without attributes passes only NOT attributes:test (and no filter).');
-select is(pg_temp.reached('{"event": "created", "source": "email"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "created", "source": "email"}'),
     array['all', 'created', 'not-test'],
     'A queue with both filters refuses a message that fails message_filters though its expression passes.');
-select is(pg_temp.reached('{"event": "deleted", "source": "app"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "deleted", "source": "app"}'),
     array['all', 'not-test'],
     'A queue with both filters refuses a message that fails its expression though message_filters passes.');
-select is(pg_temp.reached('{"event": "created", "source": "app"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "created", "source": "app"}'),
     array['all', 'both', 'created', 'not-test'],
     'A queue with both filters takes a message that passes both.');
 
@@ -63,7 +56,7 @@ select results_eq(
     $$ values ('attributes.event = "deleted"'::text, '{"op": "eq", "key": "event", "value": "deleted"}'::jsonb) $$,
     'update_queue stores the new filter and its tree.'
 );
-select is(pg_temp.reached('{"event": "deleted", "test": "1"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "deleted", "test": "1"}'),
     array['all', 'created'],
     'The updated filter applies to messages published afterwards.');
 do $$ begin perform fastqueue.update_queue('created', 'events', 30, 600); end $$;

@@ -5,61 +5,52 @@ select plan(17);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('all', 'events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'all');
     perform fastqueue.create_queue('by-event', 'events', 30, 600, '{"event": ["created", "updated"]}');
     perform fastqueue.create_queue('by-event-and-source', 'events', 30, 600, '{"event": ["created"], "source": ["web", "app"]}');
 
-    perform fastqueue.create_topic('edge');
-    perform fastqueue.create_queue('edge-none', 'edge', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('edge', 'edge-none');
     perform fastqueue.create_queue('edge-empty-object', 'edge', 30, 600, '{}');
     perform fastqueue.create_queue('edge-empty-list', 'edge', 30, 600, '{"event": []}');
 end $$;
 
--- The queues that a message with these attributes reaches, as a sorted array.
-create function pg_temp.reached(topic text, attributes jsonb) returns text[]
-language sql as $$
-    select coalesce(array_agg(p.queue_id order by p.queue_id), '{}')
-      from fastqueue.publish(topic, '{"n": 1}', attributes) p
-$$;
-
-select is(pg_temp.reached('events', '{"event": "created", "source": "web"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "created", "source": "web"}'),
     array['all', 'by-event', 'by-event-and-source'],
     'A message with every filtered key and allowed values reaches every queue.');
-select is(pg_temp.reached('events', '{"event": "created", "source": "app"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "created", "source": "app"}'),
     array['all', 'by-event', 'by-event-and-source'],
     'Any value in a key''s list is allowed.');
-select is(pg_temp.reached('events', '{"event": "updated", "source": "web"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "updated", "source": "web"}'),
     array['all', 'by-event'],
     'A value outside one key''s list keeps the message out of that queue, even when another key matches.');
-select is(pg_temp.reached('events', '{"event": "created"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "created"}'),
     array['all', 'by-event'],
     'All keys are required: a message missing one filtered key does not reach the queue.');
-select is(pg_temp.reached('events', '{"event": "created", "source": "web", "extra": "x"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "created", "source": "web", "extra": "x"}'),
     array['all', 'by-event', 'by-event-and-source'],
     'Attributes the filter does not mention do not matter.');
-select is(pg_temp.reached('events', '{"event": "deleted"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "deleted"}'),
     array['all'],
     'A value in no list reaches only the queue without a filter.');
-select is(pg_temp.reached('events', '{"other": "created"}'),
+select is(fastqueue_tests.queues_reached('events', '{"other": "created"}'),
     array['all'],
     'Attributes without the filtered keys reach only the queue without a filter.');
-select is(pg_temp.reached('events', null),
+select is(fastqueue_tests.queues_reached('events', null),
     array['all'],
     'A message without attributes (null) reaches only the queue without a filter.');
-select is(pg_temp.reached('events', 'null'::jsonb),
+select is(fastqueue_tests.queues_reached('events', 'null'::jsonb),
     array['all'],
     'A message with JSON null attributes reaches only the queue without a filter.');
-select is(pg_temp.reached('events', '{}'),
+select is(fastqueue_tests.queues_reached('events', '{}'),
     array['all'],
     'A message with empty attributes reaches only the queue without a filter.');
-select is(pg_temp.reached('events', '{"event": "Created", "source": "web"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "Created", "source": "web"}'),
     array['all'],
     'Values match case-sensitively.');
-select is(pg_temp.reached('events', '{"event": "create", "source": "web"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "create", "source": "web"}'),
     array['all'],
     'Values match whole, not as a prefix.');
-select is(pg_temp.reached('events', '{"Event": "created", "source": "web"}'),
+select is(fastqueue_tests.queues_reached('events', '{"Event": "created", "source": "web"}'),
     array['all'],
     'Keys match case-sensitively.');
 
@@ -70,16 +61,16 @@ select results_eq(
     'Each queue stored exactly the messages that passed its filter.'
 );
 
-select is(pg_temp.reached('edge', '{"event": "created"}'),
+select is(fastqueue_tests.queues_reached('edge', '{"event": "created"}'),
     array['edge-empty-object', 'edge-none'],
     'An empty filter object requires no key; an empty list allows no value.');
-select is(pg_temp.reached('edge', null),
+select is(fastqueue_tests.queues_reached('edge', null),
     array['edge-empty-object', 'edge-none'],
     'An empty filter object takes messages without attributes too.');
 
 -- A filter changed by update_queue applies to the next message.
 do $$ begin perform fastqueue.update_queue('by-event', 'events', 30, 600, '{"event": ["deleted"]}'); end $$;
-select is(pg_temp.reached('events', '{"event": "deleted"}'),
+select is(fastqueue_tests.queues_reached('events', '{"event": "deleted"}'),
     array['all', 'by-event'],
     'A queue''s updated filter applies to messages published afterwards.');
 

@@ -6,9 +6,8 @@ select plan(17);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
+    perform fastqueue_tests.create_topic_with_queues('events', 'events-a');
     perform fastqueue.create_topic('empty');
-    perform fastqueue.create_queue('events-a', 'events', 30, 600);
 end $$;
 
 -- {"s": "<n characters>"} is n + 9 bytes of JSON text; {"k": "v"} is 10.

@@ -6,8 +6,7 @@ select plan(4);
 
 do $$
 begin
-    perform fastqueue.create_topic('orders');
-    perform fastqueue.create_queue('billing', 'orders', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('orders', 'billing');
 end $$;
 
 savepoint caller;

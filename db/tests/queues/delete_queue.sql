@@ -11,8 +11,7 @@ begin
     perform fastqueue.create_queue('work-b', 'events', 30, 600, null, 'dead', 5);
     perform fastqueue.create_queue('other-dead', null, 30, 600);
     perform fastqueue.create_queue('work-c', 'events', 30, 600, null, 'other-dead', 2);
-    perform fastqueue.publish('events', '{"n": 1}');
-    perform fastqueue.publish('events', '{"n": 2}');
+    perform fastqueue_tests.publish_numbered('events', 2);
 end $$;
 -- A message for the dead queue itself, as cleanup would have put there.
 insert into fastqueue.messages (queue_id, data, expired_at, scheduled_at)

@@ -6,11 +6,8 @@ select plan(5);
 
 do $$
 begin
-    perform fastqueue.create_topic('orphans');
-    perform fastqueue.create_queue('orphans-kept', 'orphans', 30, 600);
-    perform fastqueue.create_queue('orphans-gone', 'orphans', 30, 600);
-    perform fastqueue.publish('orphans', '{"n": 1}');
-    perform fastqueue.publish('orphans', '{"n": 2}');
+    perform fastqueue_tests.create_topic_with_queues('orphans', 'orphans-kept', 'orphans-gone');
+    perform fastqueue_tests.publish_numbered('orphans', 2);
 end $$;
 
 select fastqueue.delete_queue('orphans-gone');

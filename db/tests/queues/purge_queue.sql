@@ -4,10 +4,8 @@ select plan(6);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('work', 'events', 30, 600);
-    perform fastqueue.create_queue('other', 'events', 30, 600);
-    perform fastqueue.publish('events', format('{"n": %s}', n)::jsonb) from generate_series(1, 4) n;
+    perform fastqueue_tests.create_topic_with_queues('events', 'work', 'other');
+    perform fastqueue_tests.publish_numbered('events', 4);
     perform fastqueue.consume('work', 2);
 end $$;
 -- One of the unleased ones is delayed and one expired (rows set directly: time cannot pass here).

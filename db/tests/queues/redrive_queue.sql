@@ -53,7 +53,7 @@ select is_empty(
     $$ select m.id from fastqueue.messages m
         where m.queue_id = 'work' and m.data ->> 'state' like 'available-%'
           and m.id in (select b.id from before_redrive b) $$,
-    'and get new ids, as if newly published there (the fence across the move: db/tests/fencing_across_moves.sql).'
+    'and get new ids, as if newly published there (the fence across the move: db/tests/settle/fencing_across_moves.sql).'
 );
 select set_eq(
     $$ select id, queue_id, delivery_attempts, expired_at, scheduled_at from fastqueue.messages

@@ -11,8 +11,7 @@ begin
     perform fastqueue.create_topic('roles-doomed');
     perform fastqueue.create_topic('roles-other-topic');  -- no queues: publish_batch there stores nothing
     perform fastqueue.create_queue('roles-work', 'roles-events', 30, 600);
-    perform fastqueue.create_queue('roles-other', null, 30, 600);
-    perform fastqueue.create_queue('roles-doomed', null, 30, 600);
+    perform fastqueue_tests.create_queues(null, 'roles-other', 'roles-doomed');
 end $$;
 insert into fastqueue.messages (id, queue_id, data, expired_at, scheduled_at) values
     ('00000000-0000-4000-8000-000000000001', 'roles-work', '{"n": 1}', now() + interval '1 hour', now()),

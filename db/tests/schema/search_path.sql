@@ -44,8 +44,7 @@ select is_empty(
 -- Fixtures, made by the owner with the ordinary search_path.
 do $$
 begin
-    perform fastqueue.create_topic('hostile-events');
-    perform fastqueue.create_queue('hostile-plain', 'hostile-events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('hostile-events', 'hostile-plain');
     perform fastqueue.create_queue('hostile-delayed', 'hostile-events', 30, 600, delivery_delay_seconds => 900);
     perform fastqueue.create_queue('hostile-filtered', 'hostile-events', 30, 600,
                                    message_filters => '{"kind": ["wanted"]}');

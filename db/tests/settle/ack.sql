@@ -4,11 +4,8 @@ select plan(8);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('work', 'events', 30, 600);
-    perform fastqueue.create_queue('other', 'events', 30, 600);
-    perform fastqueue.publish('events', '{"n": 1}');
-    perform fastqueue.publish('events', '{"n": 2}');
+    perform fastqueue_tests.create_topic_with_queues('events', 'work', 'other');
+    perform fastqueue_tests.publish_numbered('events', 2);
 end $$;
 
 create temp table leased on commit drop as select * from fastqueue.consume('work', 1);

@@ -5,15 +5,14 @@ select plan(9);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('work', 'events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'work');
     perform fastqueue.publish('events', '{"n": 1}');
 end $$;
 
 create temp table first_delivery on commit drop as select * from fastqueue.consume('work');
 -- The first lease runs out (time cannot pass inside the transaction: end it on the row) and the
 -- message is delivered again, to a second consumer.
-update fastqueue.messages set scheduled_at = now() - interval '1 second';
+select fastqueue_tests.make_due();
 create temp table second_delivery on commit drop as select * from fastqueue.consume('work');
 
 select is((select delivery_attempts from second_delivery), 2, 'The message was delivered a second time.');

@@ -4,9 +4,8 @@ select plan(8);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('work', 'events', 30, 600);
-    perform fastqueue.publish('events', format('{"n": %s}', n)::jsonb) from generate_series(1, 4) n;
+    perform fastqueue_tests.create_topic_with_queues('events', 'work');
+    perform fastqueue_tests.publish_numbered('events', 4);
 end $$;
 
 create temp table leased on commit drop as select * from fastqueue.consume('work', 3);

@@ -29,7 +29,7 @@ $$;
 -- Dead-lettering: delivered once from 'work' (its limit), the lease ends, cleanup moves it, and a
 -- consumer of 'dead' gets it, on its own delivery attempt 1.
 create temp table before_move on commit drop as select * from fastqueue.consume('work');
-update fastqueue.messages set scheduled_at = now() - interval '1 second';
+select fastqueue_tests.make_due();
 select is((select dead_lettered_messages from fastqueue.cleanup()), 1::bigint, 'cleanup dead-letters the message.');
 create temp table after_move on commit drop as select * from fastqueue.consume('dead');
 select is((select delivery_attempts from after_move), 1, 'The moved copy is on delivery attempt 1 in the dead queue.');
@@ -60,7 +60,7 @@ select is(fastqueue.ack((select id from after_move), delivery_attempt => 1), tru
 do $$ begin perform fastqueue.publish('events', '{"n": 2}'); end $$;
 update fastqueue.messages set queue_id = 'dead';  -- straight into the dead queue, for the test
 create temp table before_redrive on commit drop as select * from fastqueue.consume('dead');
-update fastqueue.messages set scheduled_at = now() - interval '1 second';
+select fastqueue_tests.make_due();
 select is(fastqueue.redrive_queue('dead', 'work'), 1::bigint, 'redrive_queue moves the message.');
 create temp table after_redrive on commit drop as select * from fastqueue.consume('work');
 select is((select delivery_attempts from after_redrive), 1, 'The redriven copy is on delivery attempt 1 in work.');

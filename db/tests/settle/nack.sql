@@ -4,8 +4,7 @@ select plan(7);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('work', 'events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'work');
     perform fastqueue.publish('events', '{"n": 1}');
 end $$;
 

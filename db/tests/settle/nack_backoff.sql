@@ -4,8 +4,7 @@ select plan(16);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('plain', 'events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'plain');
     perform fastqueue.create_queue('backoff', 'events', 30, 600,
                                    retry_min_backoff_seconds => 10, retry_max_backoff_seconds => 60);
     perform fastqueue.publish('events', '{"n": 1}');

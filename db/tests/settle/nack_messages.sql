@@ -4,11 +4,10 @@ select plan(8);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_queue('plain', 'events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'plain');
     perform fastqueue.create_queue('backoff', 'events', 30, 600,
                                    retry_min_backoff_seconds => 5, retry_max_backoff_seconds => 100);
-    perform fastqueue.publish('events', format('{"n": %s}', n)::jsonb) from generate_series(1, 2) n;
+    perform fastqueue_tests.publish_numbered('events', 2);
 end $$;
 
 create temp table leased on commit drop as

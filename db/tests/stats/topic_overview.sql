@@ -6,12 +6,10 @@ do $$
 begin
     perform fastqueue.create_topic('tov-busy', 600);
     perform fastqueue.create_topic('tov-idle');
-    perform fastqueue.create_queue('tov-b', 'tov-busy', 30, 600);
-    perform fastqueue.create_queue('tov-a', 'tov-busy', 30, 600);
+    perform fastqueue_tests.create_queues('tov-busy', 'tov-b', 'tov-a');
     perform fastqueue.create_queue('tov-c-delayed', 'tov-busy', 30, 600, delivery_delay_seconds => 60);
     perform fastqueue.create_queue('tov-loose', null, 30, 600);
-    perform fastqueue.publish('tov-busy', '{"n": 1}');
-    perform fastqueue.publish('tov-busy', '{"n": 2}');
+    perform fastqueue_tests.publish_numbered('tov-busy', 2);
     perform fastqueue.consume('tov-a', 1);
 end $$;
 

@@ -14,18 +14,15 @@ create temp table slot_at_start on commit drop as select last_value::smallint as
 
 do $$
 begin
-    perform fastqueue.create_topic('rot-events');
-    perform fastqueue.create_queue('rot-work', 'rot-events', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('rot-events', 'rot-work');
     perform fastqueue.create_queue('rot-delayed', 'rot-events', 30, 600, delivery_delay_seconds => 900);
     perform fastqueue.create_queue('rot-dead', null, 30, 600);
     perform fastqueue.create_queue('rot-limited', null, 30, 600, dead_queue_id => 'rot-dead', message_max_deliveries => 1);
     perform fastqueue.create_queue('rot-ordered', null, 30, 600, enable_message_ordering => true);
-    perform fastqueue.create_topic('rot-direct');
-    perform fastqueue.create_queue('rot-nacked', 'rot-direct', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('rot-direct', 'rot-nacked');
     perform fastqueue.create_topic('rot-keys');
     perform fastqueue.create_topic('rot-limits');
-    perform fastqueue.create_topic('rot-doomed');
-    perform fastqueue.create_queue('rot-gone', 'rot-doomed', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('rot-doomed', 'rot-gone');
 end $$;
 -- rot-ordered and rot-limited take their messages from their own topics.
 update fastqueue.queues set topic_id = 'rot-keys' where id = 'rot-ordered';

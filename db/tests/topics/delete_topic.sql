@@ -4,11 +4,8 @@ select plan(8);
 
 do $$
 begin
-    perform fastqueue.create_topic('events');
-    perform fastqueue.create_topic('other');
-    perform fastqueue.create_queue('events-a', 'events', 30, 600);
-    perform fastqueue.create_queue('events-b', 'events', 30, 600);
-    perform fastqueue.create_queue('other-a', 'other', 30, 600);
+    perform fastqueue_tests.create_topic_with_queues('events', 'events-a', 'events-b');
+    perform fastqueue_tests.create_topic_with_queues('other', 'other-a');
     perform fastqueue.publish('events', '{"n": 1}');
 end $$;
 
