@@ -18,7 +18,7 @@ insert into fastqueue.messages (id, queue_id, data, expired_at, scheduled_at) va
     ('00000000-0000-4000-8000-000000000002', 'roles-work', '{"n": 2}', now() + interval '1 hour', now());
 
 -- rotate_store() may rotate: setval is not rolled back with the test, so the slot is put back at the end.
-create temp table slot_at_start on commit drop as select last_value::smallint as slot from fastqueue.store_slot;
+select fastqueue_tests.remember_store_slot() is not null as slot_remembered;
 
 -- PUBLIC stands in as a role of its own that nobody granted anything (rolled back with the test).
 create role fastqueue_test_nobody nologin;
@@ -209,6 +209,6 @@ select throws_ok(v.statement, '42501', null, format('PUBLIC may not read %s.', v
   from view_selects v order by v.name;
 reset role;
 
-select setval('fastqueue.store_slot', (select slot from slot_at_start)) is not null as slot_restored;
+select fastqueue_tests.restore_store_slot() is not null as slot_restored;
 select * from finish();
 rollback;

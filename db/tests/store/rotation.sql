@@ -10,7 +10,7 @@ select plan(34);
 
 set local fastqueue.rotation_min_changes = 0;
 -- setval is not rolled back with the test: the slot is put back at the end for the files after this one.
-create temp table slot_at_start on commit drop as select last_value::smallint as slot from fastqueue.store_slot;
+select fastqueue_tests.remember_store_slot() is not null as slot_remembered;
 
 do $$
 begin
@@ -130,6 +130,6 @@ select is(fastqueue.ack((select id from limited)), true, 'An unfenced ack finds 
 select is((select count(*)::integer from fastqueue.consume('rot-work', 10, array(select m.id from fastqueue.messages m where m.queue_id = 'rot-work'))), 0,
     'consume with acks acks the twice-carried leases of rot-work and finds nothing else to lease.');
 select is_empty($$ select * from fastqueue.messages m where m.queue_id = 'rot-work' $$, 'rot-work is empty.');
-select setval('fastqueue.store_slot', (select slot from slot_at_start)) is not null as slot_restored;
+select fastqueue_tests.restore_store_slot() is not null as slot_restored;
 select * from finish();
 rollback;

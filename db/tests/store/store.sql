@@ -5,7 +5,7 @@ begin;
 select plan(20);
 
 -- setval is not rolled back with the test: this file starts from slot 0 and puts the slot back at the end.
-create temp table slot_at_start on commit drop as select last_value::smallint as slot from fastqueue.store_slot;
+select fastqueue_tests.remember_store_slot() is not null as slot_remembered;
 select setval('fastqueue.store_slot', 0) is not null as slot_zero;
 
 do $$
@@ -78,6 +78,6 @@ delete from fastqueue.messages where queue_id = 'fan-3';
 select is((select count(*)::integer from fastqueue.deliveries where queue_id = 'fan-3'), 0,
     'A delete on the view deletes the deliveries.');
 
-select setval('fastqueue.store_slot', (select slot from slot_at_start)) is not null as slot_restored;
+select fastqueue_tests.restore_store_slot() is not null as slot_restored;
 select * from finish();
 rollback;

@@ -74,3 +74,24 @@ $$;
 comment on function fastqueue_tests.queues_reached(text, jsonb) is
     'Publishes data {"n": 1} with these attributes to topic_id and returns the ids of the queues that '
     'took a copy, sorted (an empty array when none did): what the filter tests compare.';
+
+create function fastqueue_tests.remember_store_slot()
+returns smallint
+language sql as $$
+    select set_config('fastqueue_tests.store_slot_at_start', last_value::text, true)::smallint
+      from fastqueue.store_slot;
+$$;
+comment on function fastqueue_tests.remember_store_slot() is
+    'Remembers, until the end of the transaction, which slot of the rotated store is current, for '
+    'fastqueue_tests.restore_store_slot, and returns it. setval and rotate_store move the sequence '
+    'fastqueue.store_slot outside the test''s transaction (a rollback does not put it back).';
+
+create function fastqueue_tests.restore_store_slot()
+returns smallint
+language sql as $$
+    select setval('fastqueue.store_slot', current_setting('fastqueue_tests.store_slot_at_start')::bigint)::smallint;
+$$;
+comment on function fastqueue_tests.restore_store_slot() is
+    'Makes the slot that fastqueue_tests.remember_store_slot remembered current again (an error when '
+    'nothing was remembered in this transaction), so that the files after a test that rotated or '
+    'called setval find the store as it was; returns that slot.';
