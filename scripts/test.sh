@@ -38,6 +38,10 @@ psql=("$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=
 "${psql[@]}" -d postgres -c "create database fastqueue_pgtap"
 FASTQUEUE_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/fastqueue_pgtap" .venv/bin/fastqueue db-migrate >/dev/null
 "${psql[@]}" -d fastqueue_pgtap -c "create extension if not exists pgtap"
-pg_prove -h 127.0.0.1 -p "$port" -U postgres -d fastqueue_pgtap --ext .sql -r db/tests || status=$?
+# The tests' helper schema, fastqueue_tests: loaded here only, never by db-migrate.
+"${psql[@]}" -d fastqueue_pgtap -f db/tests/support/fastqueue_tests.sql
+# pg_prove runs every area folder of db/tests (and any file at its top), not support/: no tests there.
+mapfile -t pgtap_paths < <(find db/tests -mindepth 1 -maxdepth 1 ! -name support \( -type d -o -name '*.sql' \) | sort)
+pg_prove -h 127.0.0.1 -p "$port" -U postgres -d fastqueue_pgtap --ext .sql -r "${pgtap_paths[@]}" || status=$?
 
 exit $status

@@ -1,6 +1,6 @@
 """Who owns fastqueue: db-migrate makes the NOLOGIN role fastqueue_owner own the schema and
 everything in it, so the SECURITY DEFINER functions never run as the superuser that migrated
-(db/tests/ownership.sql checks a migrated database from the inside). Here: a database migrated
+(db/tests/schema/ownership.sql checks a migrated database from the inside). Here: a database migrated
 before this rule is handed over by the next db-migrate, a non-superuser member of fastqueue_owner
 can migrate, one that is not is told what it needs, and pg_cron's job still runs."""
 

@@ -1,6 +1,6 @@
 """Deduplication over HTTP: a retry of the same message under a used deduplication_id gets the first
 publish's copies (201); another message under it gets 409 naming the id, and learns nothing of the
-first publish's data or attributes (db/tests/publish_deduplication_conflict.sql holds the SQL side)."""
+first publish's data or attributes (db/tests/publish/publish_deduplication_conflict.sql holds the SQL side)."""
 
 import httpx
 

@@ -1,6 +1,6 @@
 """Filter expressions through HTTP: a queue's `filter` is stored and shown only when set, a filter
 that does not parse is a 422 naming the position, and publish reaches only the queues it passes.
-The grammar and its semantics are tested in db/tests/filter_expressions.sql."""
+The grammar and its semantics are tested in db/tests/publish/filter_expressions.sql."""
 
 from collections.abc import Callable, Iterator
 

@@ -1,5 +1,5 @@
 """Topic and queue ids made only of dots are refused by the gateway's request schemas (so /docs
-shows the rule) and by SQL (db/tests/dot_ids.sql): HTTP clients drop "." and ".." path segments,
+shows the rule) and by SQL (db/tests/schema/dot_ids.sql): HTTP clients drop "." and ".." path segments,
 so GET /queues/../stats would reach GET /stats instead."""
 
 import re

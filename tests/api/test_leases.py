@@ -1,8 +1,8 @@
 """Settling leased messages through HTTP: fencing with delivery_attempt (409 once redelivered), lease
 deadlines, nack delays and retry backoff, batch ack/nack, the extra stats counts, the notifications that
 wake long-polling consumers, and the consumer role on the new routes. The rules themselves are tested
-in pgTAP (db/tests/ack_fencing.sql, nack_backoff.sql, set_deadline.sql, ack_messages.sql,
-nack_messages.sql, queue_stats.sql); these tests are about the HTTP mapping and the whole path."""
+in pgTAP (db/tests/settle/ack_fencing.sql, nack_backoff.sql, set_deadline.sql, ack_messages.sql,
+nack_messages.sql, db/tests/stats/queue_stats.sql); these tests are about the HTTP mapping and the whole path."""
 
 import uuid
 from collections.abc import Callable, Iterator
