@@ -3,6 +3,7 @@ store's rotation."""
 
 import os
 import time
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -14,10 +15,21 @@ CRON_DATABASE = os.environ.get("FASTQUEUE_TEST_CRON_DATABASE", "")
 
 
 @pytest.fixture
-def cron_database_url() -> str:
+def cron_database_url() -> Iterator[str]:
+    """The cluster's pg_cron database. Afterwards the rotation job is unscheduled and a run of it in
+    progress ended: while `rotate_store_for(55)` runs, every DROP DATABASE in the cluster waits until it
+    ends (up to 55 s; measured 38 s and 56 s), and the rest of the session drops a database after
+    nearly every test."""
     if not CRON_DATABASE:
         pytest.fail("FASTQUEUE_TEST_CRON_DATABASE is not set: run the tests with `make test`")
-    return database_url_for(CRON_DATABASE)
+    url = database_url_for(CRON_DATABASE)
+    yield url
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("select cron.unschedule(jobid) from cron.job where jobname = %s", (ROTATION_JOB_NAME,))
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where query like 'call fastqueue.rotate_store_for(%%' and pid <> pg_backend_pid()"
+        )
 
 
 def test_cleanup_is_scheduled_once_however_often_migrate_runs(cron_database_url: str) -> None:

@@ -77,12 +77,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
-    """A new, empty virtualenv with only the wheel (and its dependencies from the index) in it."""
+    """A new, empty virtualenv with only the wheel (and its dependencies from the index) in it, made as
+    the Dockerfile's runtime stage makes it: a venv without pip, installed into by the outer pip
+    (`pip --python`; here the test venv's current pip, which reads the index pages about three times
+    faster than the pip 23.2 a new venv would get)."""
     venv = tmp_path_factory.mktemp("venv") / "fastqueue"
     assert ROOT not in venv.parents, "the fresh venv must live outside the checkout"
-    _run([sys.executable, "-m", "venv", str(venv)], venv.parent, 120)
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], venv.parent, 120)
     _run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        [
+            sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
+            "install", "--quiet", "--disable-pip-version-check", str(wheel),
+        ],
         venv.parent,
         300,
     )
