@@ -23,6 +23,7 @@ COPY app/ app/
 COPY db/migrations/ db/migrations/
 COPY db/functions/ db/functions/
 COPY db/views/ db/views/
+COPY db/router/ db/router/
 RUN python -m pip wheel --no-deps --wheel-dir /wheels .
 
 

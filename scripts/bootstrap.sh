@@ -5,7 +5,8 @@
 #                               with its runtime packages in .venv
 #   scripts/bootstrap.sh test   (the default) also what `make test` needs: pgTAP and pg_prove, Chromium and
 #                               its driver (the console's browser tests), pg_auto_failover (pg_autoctl, for
-#                               scripts/ha-cluster.sh and the failover tests), and the test and schema-drift tools
+#                               scripts/ha-cluster.sh and the failover tests), PL/Proxy (the sharding tests,
+#                               docs/sharding.md), and the test and schema-drift tools
 #
 # Each step says what it does and how long it took; a step that fails stops the bootstrap with its name
 # and its own output. Safe to run again: Debian packages are installed only when missing, and Python
@@ -22,7 +23,7 @@ case "$mode" in
     test)
         debian_packages=(python3-venv postgresql-15 postgresql-contrib postgresql-15-cron postgresql-15-pgtap
                          libtap-parser-sourcehandler-pgtap-perl chromium chromium-driver
-                         postgresql-15-auto-failover)
+                         postgresql-15-auto-failover postgresql-15-plproxy)
         python_target=".[test,migra]"
         ;;
     *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
