@@ -88,7 +88,7 @@ ROUTES: dict[str, Route] = {
         "split", "fastqueue_router.message_shard(message_ids)", array="message_ids"
     ),
     "available_queues": Route(
-        "split", "fastqueue_router.queue_shard_or_first(queue_ids)", array="queue_ids"
+        "split", "fastqueue_router.queue_shard(queue_ids)", array="queue_ids"
     ),
     "queue_depths": Route("all"),
     "cleanup": Route("all"),
@@ -282,10 +282,30 @@ def _proxy(name: str, arguments: str, result: str, body: str) -> str:
     )
 
 
-def _wrapper(name: str, arguments: str, result: str, body: str) -> str:
+def _inner_sql(name: str, arguments: str, result: str, body: str) -> str:
     return (
-        f"create function fastqueue.{name}({arguments})\nreturns {result}\nlanguage sql\nvolatile\nsecurity definer\n"
-        f"set search_path = pg_catalog, pg_temp\nas $wrapper$\n{body}\n$wrapper$;\n"
+        f"create function fastqueue_router.{name}({arguments})\nreturns {result}\nlanguage sql\nvolatile\n"
+        f"security definer\nset search_path = pg_catalog, pg_temp\nas $inner$\n{body}\n$inner$;\n"
+    )
+
+
+def _outer(f: ShardFunction) -> str:
+    """The API function itself: calls its fastqueue_router version and raises a shard's error with the
+    shard's own texts (fastqueue_router.raise_shard_error)."""
+    call = f"fastqueue_router.{f.name}({_parameters(f.in_count)})"
+    answer = (
+        f"return query select * from {call};" if f.returns_set else f"return {call};"
+    )
+    return (
+        f"create function fastqueue.{f.name}({f.arguments})\nreturns {f.result}\nlanguage plpgsql\nvolatile\n"
+        f"security definer\nset search_path = pg_catalog, pg_temp\nas $router$\n"
+        f"declare\n    v_state text;\n    v_message text;\n    v_detail text;\n    v_hint text;\n"
+        f"begin\n    {answer}\n"
+        f"exception\n    when others then\n"
+        f"        get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,\n"
+        f"                                v_detail = pg_exception_detail, v_hint = pg_exception_hint;\n"
+        f"        perform fastqueue_router.raise_shard_error(v_state, v_message, nullif(v_detail, ''), nullif(v_hint, ''));\n"
+        f"end;\n$router$;\n"
     )
 
 
@@ -294,13 +314,27 @@ def _parameters(count: int, first: int = 1) -> str:
 
 
 def router_function_sql(f: ShardFunction, columns: list[tuple[str, str]]) -> str:
-    """The router's version of one shard function (and the internal PL/Proxy helper it calls)."""
+    """The router's version of one shard function: fastqueue.<name>, which calls
+    fastqueue_router.<name> (PL/Proxy, or SQL over PL/Proxy helpers)."""
     route = ROUTES[f.name]
+    if route.kind == "local":
+        return ""
+    return _inner(f, route, columns) + _outer(f)
+
+
+def _inner(f: ShardFunction, route: Route, columns: list[tuple[str, str]]) -> str:
     public = f"fastqueue.{f.name}"
+    inner = f"fastqueue_router.{f.name}"
+    remote_call = f"select * from {public}({_parameters(f.in_count)});"
     if route.kind == "one":
-        return _proxy(public, f.arguments, f.result, f"    run on {route.shard};")
+        return _proxy(
+            inner,
+            f.arguments,
+            f.result,
+            f"    run on {route.shard};\n    {remote_call}",
+        )
     if route.kind == "first":
-        return _proxy(public, f.arguments, f.result, "    run on 0;")
+        return _proxy(inner, f.arguments, f.result, f"    run on 0;\n    {remote_call}")
     if route.kind in ("place", "forget"):
         helper = f"fastqueue_router.{f.name}_on"
         setof = f.result if f.returns_set else f"setof {f.result}"
@@ -313,24 +347,13 @@ def router_function_sql(f: ShardFunction, columns: list[tuple[str, str]]) -> str
         call = f"select r.* from {helper}({route.shard}, {_parameters(f.in_count)}) r"
         if route.kind == "forget":
             call += f"\n  cross join lateral (select fastqueue_router.forget('{route.forget}', $1)) forgotten"
-        return out + _wrapper(f.name, f.arguments, f.result, call)
+        return out + _inner_sql(f.name, f.arguments, f.result, call)
     if route.kind == "split":
+        body = f"    split {route.array};\n    run on {route.shard};\n    {remote_call}"
         if f.returns_set:
-            return _proxy(
-                public,
-                f.arguments,
-                f.result,
-                f"    split {route.array};\n    run on {route.shard};",
-            )
+            return _proxy(inner, f.arguments, f.result, body)
         helper = f"fastqueue_router.{f.name}_split"
-        out = _proxy(
-            helper,
-            f.arguments,
-            f"setof {f.result}",
-            f"    split {route.array};\n    run on {route.shard};\n"
-            f"    select * from {public}({_parameters(f.in_count)});",
-        )
-        return out + _wrapper(
+        return _proxy(helper, f.arguments, f"setof {f.result}", body) + _inner_sql(
             f.name,
             f.arguments,
             f.result,
@@ -338,13 +361,15 @@ def router_function_sql(f: ShardFunction, columns: list[tuple[str, str]]) -> str
         )
     if route.kind == "all":
         if f.returns_set:
-            return _proxy(public, f.arguments, f.result, "    run on all;")
+            return _proxy(
+                inner, f.arguments, f.result, f"    run on all;\n    {remote_call}"
+            )
         helper = f"fastqueue_router.{f.name}_all"
         out = _proxy(
             helper,
             f.arguments,
             f"setof {f.result}",
-            f"    run on all;\n    select * from {public}({_parameters(f.in_count)});",
+            f"    run on all;\n    {remote_call}",
         )
         if columns:
             combined = ", ".join(
@@ -355,8 +380,9 @@ def router_function_sql(f: ShardFunction, columns: list[tuple[str, str]]) -> str
             )
             body = f"select row({combined})::{f.result} from {helper}({_parameters(f.in_count)}) r"
         else:
-            body = f"select {COMBINE.get(f.result, COMBINE_OTHER).format(c='r')} from {helper}({_parameters(f.in_count)}) r"
-        return out + _wrapper(f.name, f.arguments, f.result, body)
+            combine = COMBINE.get(f.result, COMBINE_OTHER).format(c="r")
+            body = f"select {combine} from {helper}({_parameters(f.in_count)}) r"
+        return out + _inner_sql(f.name, f.arguments, f.result, body)
     if route.kind == "list":
         helper = f"fastqueue_router.{f.name}_on"
         out = _proxy(
@@ -384,9 +410,7 @@ def router_function_sql(f: ShardFunction, columns: list[tuple[str, str]]) -> str
             f"     where $1 >= 0 and $2 between 1 and {SHARD_PAGE_LIMIT}\n"
             f"     order by r.id offset $1 limit $2) m"
         )
-        return out + _wrapper(f.name, f.arguments, f.result, body)
-    if route.kind == "local":
-        return ""
+        return out + _inner_sql(f.name, f.arguments, f.result, body)
     raise MigrationError(f"unknown route kind {route.kind!r} for {f.name}")
 
 

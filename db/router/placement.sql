@@ -36,46 +36,21 @@ $$;
 comment on function fastqueue_router.known_shard(text, text) is
     'Sharding: the shard of a topic or queue (kind topic or queue), null when the router does not know it.';
 
+-- The shard of a topic or queue. One the router does not know goes to shard 0, which gives one
+-- database's answer for it (its own "Topic not found", or null from get_topic).
 create or replace function fastqueue_router.topic_shard(topic_id text)
 returns integer
-language plpgsql
+language sql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-    v_shard integer := fastqueue_router.known_shard('topic', topic_id);
-begin
-    if v_shard is null then
-        raise exception using errcode = 'no_data_found', message = 'Topic not found';
-    end if;
-    return v_shard;
-end;
+    select coalesce(fastqueue_router.known_shard('topic', topic_id), 0)
 $$;
 comment on function fastqueue_router.topic_shard(text) is
-    'Sharding: the shard that holds a topic. Errors: P0002 Topic not found.';
+    'Sharding: the shard that holds a topic (0 for an unknown one, which then answers as one database would).';
 
 create or replace function fastqueue_router.queue_shard(queue_id text)
-returns integer
-language plpgsql
-stable
-security definer
-set search_path = pg_catalog, pg_temp
-as $$
-declare
-    v_shard integer := fastqueue_router.known_shard('queue', queue_id);
-begin
-    if v_shard is null then
-        raise exception using errcode = 'no_data_found', message = 'Queue not found';
-    end if;
-    return v_shard;
-end;
-$$;
-comment on function fastqueue_router.queue_shard(text) is
-    'Sharding: the shard that holds a queue. Errors: P0002 Queue not found.';
-
--- For calls that answer "nothing" for an unknown queue (available_queues): shard 0 then says so.
-create or replace function fastqueue_router.queue_shard_or_first(queue_id text)
 returns integer
 language sql
 stable
@@ -84,6 +59,8 @@ set search_path = pg_catalog, pg_temp
 as $$
     select coalesce(fastqueue_router.known_shard('queue', queue_id), 0)
 $$;
+comment on function fastqueue_router.queue_shard(text) is
+    'Sharding: the shard that holds a queue (0 for an unknown one, which then answers as one database would).';
 
 -- A message id carries its shard in the three hex digits after the version nibble (migration 0014).
 create or replace function fastqueue_router.message_shard(message_id uuid)
@@ -199,4 +176,34 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
     delete from fastqueue_router.placements p where p.kind = forget.kind and p.id = forget.id
+$$;
+
+-- PL/Proxy raises a shard's error with its SQLSTATE but prefixes its texts ("fastqueue_router.f(oid):
+-- [db] REMOTE ERROR: ", "Remote detail: ", "Remote hint: "): the router's API functions raise it again
+-- with the shard's own texts, as one database would. A shard that cannot be reached (PL/Proxy's
+-- XX000 about the connection) becomes 08006 connection_failure: the gateway's 503.
+create or replace function fastqueue_router.raise_shard_error(state text, message text, detail text, hint text)
+returns void
+language plpgsql
+immutable
+as $$
+declare
+    v_message text := regexp_replace(message, '^.*?\] REMOTE ERROR: ', '');
+    v_detail text := regexp_replace(detail, '^Remote detail: ', '');
+    v_hint text := regexp_replace(hint, '^Remote hint: ', '');
+begin
+    if state = 'XX000' and message like 'PL/Proxy function %' and message ~* '(PQconnectPoll|PQconsumeInput|PQsend|connection|could not connect)' then
+        raise exception using errcode = 'connection_failure',
+            message = 'A shard of this fastqueue cannot be reached now; try again later',
+            detail = regexp_replace(message, '^PL/Proxy function [^:]*: ', '');
+    elsif v_detail is null and v_hint is null then
+        raise exception using errcode = state, message = v_message;
+    elsif v_hint is null then
+        raise exception using errcode = state, message = v_message, detail = v_detail;
+    elsif v_detail is null then
+        raise exception using errcode = state, message = v_message, hint = v_hint;
+    else
+        raise exception using errcode = state, message = v_message, detail = v_detail, hint = v_hint;
+    end if;
+end;
 $$;
