@@ -2,8 +2,11 @@
 # A sharded fastqueue for development and tests (docs/sharding.md): N shard databases and a router
 # database, made empty; `fastqueue db-migrate` then migrates the shards and installs the router.
 #
-#   scripts/shards.sh create PORT PREFIX N     on the local cluster at 127.0.0.1:PORT (user postgres):
-#                                              databases PREFIX_router and PREFIX_shard0 .. PREFIX_shard(N-1)
+#   scripts/shards.sh create PORT PREFIX N [TEMPLATE]
+#                                              on the local cluster at 127.0.0.1:PORT (user postgres):
+#                                              databases PREFIX_router and PREFIX_shard0 .. PREFIX_shard(N-1),
+#                                              the shards copied from database TEMPLATE if given (an
+#                                              unsharded fastqueue database migrated already: faster)
 #   scripts/shards.sh drop PORT PREFIX         drops them again (every PREFIX_router / PREFIX_shardK)
 #   scripts/shards.sh clusters DIR PORT N      separate local throwaway clusters: the router's on PORT
 #                                              (DIR/router), shard K's on PORT+1+K (DIR/shardK), with
@@ -41,19 +44,19 @@ require_prefix() {
 }
 
 create_database() {
-    local port="$1" name="$2"
+    local port="$1" name="$2" template="${3:-}"
     if [ -z "$(psql_at "$port" -tAc "select 1 from pg_database where datname = '$name'")" ]; then
-        psql_at "$port" -c "create database \"$name\""
+        psql_at "$port" -c "create database \"$name\"${template:+ template \"$template\"}"
     fi
 }
 
 create() {
-    local port="$1" prefix="$2" count="$3" urls="" k
+    local port="$1" prefix="$2" count="$3" template="${4:-}" urls="" k
     require_prefix "$prefix"
     require_count "$count"
     create_database "$port" "${prefix}_router"
     for ((k = 0; k < count; k++)); do
-        create_database "$port" "${prefix}_shard$k"
+        create_database "$port" "${prefix}_shard$k" "$template"
         urls+="${urls:+,}postgresql://postgres@127.0.0.1:$port/${prefix}_shard$k"
     done
     echo "FASTQUEUE_DATABASE_URL=postgresql://postgres@127.0.0.1:$port/${prefix}_router"
@@ -92,9 +95,10 @@ stop_clusters() {
 }
 
 case "${1:-}" in
-    create) [ $# -eq 4 ] || { echo "usage: $0 create PORT PREFIX N" >&2; exit 2; }; create "$2" "$3" "$4" ;;
+    create) [ $# -eq 4 ] || [ $# -eq 5 ] || { echo "usage: $0 create PORT PREFIX N [TEMPLATE]" >&2; exit 2; }
+            create "$2" "$3" "$4" "${5:-}" ;;
     drop) [ $# -eq 3 ] || { echo "usage: $0 drop PORT PREFIX" >&2; exit 2; }; drop "$2" "$3" ;;
     clusters) [ $# -eq 4 ] || { echo "usage: $0 clusters DIR PORT N" >&2; exit 2; }; clusters "$2" "$3" "$4" ;;
     stop-clusters) [ $# -eq 2 ] || { echo "usage: $0 stop-clusters DIR" >&2; exit 2; }; stop_clusters "$2" ;;
-    *) echo "usage: $0 create PORT PREFIX N | drop PORT PREFIX | clusters DIR PORT N | stop-clusters DIR" >&2; exit 2 ;;
+    *) echo "usage: $0 create PORT PREFIX N [TEMPLATE] | drop PORT PREFIX | clusters DIR PORT N | stop-clusters DIR" >&2; exit 2 ;;
 esac
