@@ -2,6 +2,8 @@
 quickstart exactly as on one database (tests/api/test_quickstart.py, run here against a router of its
 own), and losing one shard makes only that shard's topics fail, with 503, while the other's work."""
 
+import concurrent.futures
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -107,3 +109,38 @@ def test_losing_a_shard_fails_only_its_topics(
     assert (
         gateway.post(f"/topics/{topics[1]}/messages", json=message).status_code == 201
     )
+
+
+def test_a_long_poll_through_the_router_gets_a_later_message(
+    gateway: httpx.Client, on_shard: Callable[[str, int], str]
+) -> None:
+    # The gateway LISTENs on the router, where no shard's NOTIFY arrives (docs/sharding.md, Long
+    # polling): its once-a-second re-check (available_queues, split over the shards) wakes the wait.
+    topic, queue = on_shard("poll", 1), on_shard("pollq", 1)
+    assert gateway.post("/topics", json={"id": topic}).status_code == 201
+    body = {
+        "id": queue,
+        "topic_id": topic,
+        "ack_deadline_seconds": 30,
+        "message_retention_seconds": 600,
+    }
+    assert gateway.post("/queues", json=body).status_code == 201
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(
+            gateway.get,
+            f"/queues/{queue}/messages",
+            params={"wait_seconds": 20},
+            timeout=40,
+        )
+        time.sleep(
+            1
+        )  # the request is waiting by now (if not, it leases the message at once: the same answer)
+        assert (
+            gateway.post(
+                f"/topics/{topic}/messages", json={"data": {"late": True}}
+            ).status_code
+            == 201
+        )
+        answer = waiting.result(timeout=40)
+    assert answer.status_code == 200, answer.text
+    assert [message["data"] for message in answer.json()["data"]] == [{"late": True}]
