@@ -24,6 +24,7 @@ COPY db/schema_migrations.sql db/
 COPY db/migrations/ db/migrations/
 COPY db/functions/ db/functions/
 COPY db/views/ db/views/
+COPY db/router/ db/router/
 RUN python -m pip wheel --no-deps --wheel-dir /wheels .
 
 

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # Unset: the project-local PostgreSQL that `make run` starts (scripts/run.sh), on 127.0.0.1 and
     # FASTQUEUE_PGPORT, so that the CLI finds it with nothing configured.
     database_url: str | None = None
+    # Sharding (docs/sharding.md): the shards' URLs, comma-separated; database_url is then the router.
+    shard_urls: str | None = None
+    router_password: SecretStr | None = None
     pgport: int = Field(LOCAL_PGPORT, ge=1, le=65535)
     database_pool_min_size: int = 1
     # As many as the concurrent requests a process is expected to serve (the bench's 16 clients): with

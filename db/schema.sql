@@ -138,18 +138,33 @@ create trigger queues_detach_dead_queue
 -- Only messages with an ordering key take a number, so unkeyed publishing pays nothing for it.
 create sequence fastqueue.messages_ordering_sequence as bigint;
 
--- Time-ordered message ids (the version 7 layout of RFC 9562): see migration 0008.
+-- Sharding (docs/sharding.md): this database's shard number, if it is a shard; see migration 0014.
+create table fastqueue.shard_identity (
+    single_row boolean primary key default true,
+    shard_number integer not null,
+    shard_count integer not null,
+    constraint shard_identity_single_row check (single_row),
+    constraint shard_identity_shard_count check (shard_count between 1 and 4096 and shard_count & (shard_count - 1) = 0),
+    constraint shard_identity_shard_number check (shard_number >= 0 and shard_number < shard_count)
+);
+comment on table fastqueue.shard_identity is
+    'Sharding (docs/sharding.md): this database''s shard number among shard_count shards of a PL/Proxy router; no row on an unsharded database. Written by fastqueue db-migrate; new message ids carry shard_number.';
+
+-- Time-ordered message ids (the version 7 layout of RFC 9562), carrying the shard number on a shard: see
+-- migrations 0008 and 0014.
 create function fastqueue._new_message_id()
 returns uuid
 language sql
 volatile
 parallel safe
 as $$
-    -- gen_random_uuid()'s text from its 16th character is 3 random hex digits, "-", 4 digits (the
-    -- variant and 14 random bits), "-", 12 random digits: what follows the version nibble. uuid's
-    -- input takes a hyphen after any group of four digits.
+    -- gen_random_uuid()'s text: character 15 is its version nibble, 16 to 18 three random hex
+    -- digits, then "-", the variant and 14 random bits, "-", 12 random digits.
     select (lpad(to_hex(floor(date_part('epoch', clock_timestamp()) * 1000)::bigint), 12, '0')
-            || '7' || substr(gen_random_uuid()::text, 16))::uuid
+            || '7'
+            || coalesce((select lpad(to_hex(s.shard_number), 3, '0') from fastqueue.shard_identity s),
+                        substr(gen_random_uuid()::text, 16, 3))
+            || substr(gen_random_uuid()::text, 19))::uuid
 $$;
 revoke execute on function fastqueue._new_message_id() from public;
 
@@ -273,7 +288,7 @@ comment on column fastqueue.messages.ordering_sequence is
     'Publish order among messages with an ordering_key, also within one transaction (from fastqueue.messages_ordering_sequence).';
 
 comment on function fastqueue._new_message_id() is
-'Internal: a new message id, time-ordered: the first 48 bits are the Unix time in milliseconds (clock_timestamp()), then version 7 and 74 random bits (the version 7 layout of RFC 9562). The default of fastqueue.deliveries.id and fastqueue.message_bodies.id; publish makes its ids with it, and moves (_move_messages) give a moved message a new one.';
+'Internal: a new message id, time-ordered: the first 48 bits are the Unix time in milliseconds (clock_timestamp()), then version 7, then on a shard the shard number in 12 bits (fastqueue.shard_identity; random bits on an unsharded database), then the variant and 62 random bits (the version 7 layout of RFC 9562). The default of fastqueue.deliveries.id and fastqueue.message_bodies.id; publish makes its ids with it, and moves (_move_messages) give a moved message a new one.';
 
 create table fastqueue.deduplications (
     topic_id text not null references fastqueue.topics (id) on delete cascade,

@@ -5,8 +5,9 @@
 #                               with its runtime packages in .venv
 #   scripts/bootstrap.sh test   (the default) also what `make test` needs: pgTAP and pg_prove, Chromium and
 #                               its driver (the console's browser tests), pg_auto_failover (pg_autoctl, for
-#                               scripts/ha-cluster.sh and the failover tests), docker-compose (it validates
-#                               compose.yaml without a Docker daemon), and the test, lint and schema-drift tools
+#                               scripts/ha-cluster.sh and the failover tests), PL/Proxy (the sharding tests,
+#                               docs/sharding.md), docker-compose (it validates compose.yaml without a Docker
+#                               daemon), and the test, lint and schema-drift tools
 #
 # Each step says what it does and how long it took; a step that fails stops the bootstrap with its name
 # and its own output. Safe to run again: Debian packages are installed only when missing, and Python
@@ -23,7 +24,7 @@ case "$mode" in
     test)
         debian_packages=(python3-venv postgresql-15 postgresql-contrib postgresql-15-cron postgresql-15-pgtap
                          libtap-parser-sourcehandler-pgtap-perl chromium chromium-driver
-                         postgresql-15-auto-failover docker-compose)
+                         postgresql-15-auto-failover postgresql-15-plproxy docker-compose)
         python_target=".[test,migra]"
         ;;
     *) echo "usage: $0 [run|test]" >&2; exit 2 ;;

@@ -58,8 +58,15 @@ def _worker(_: argparse.Namespace) -> int:
 def _db_migrate(_: argparse.Namespace) -> int:
     from .migrate import MigrationError, migrate
 
+    settings = get_settings()
     try:
-        migrate(get_settings().conninfo)
+        if settings.shard_urls:
+            from .sharding import migrate_sharded, shard_urls
+
+            password = settings.router_password.get_secret_value() if settings.router_password else None
+            migrate_sharded(settings.conninfo, shard_urls(settings.shard_urls), password)
+        else:
+            migrate(settings.conninfo)
     except MigrationError as exc:
         print(f"db-migrate: {exc}", file=sys.stderr)
         return 1
