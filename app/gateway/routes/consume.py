@@ -104,10 +104,20 @@ async def _long_poll(
     deadline = loop.time() + wait_seconds
     # Registered before the first consume: a message committed between that consume and the wait
     # still wakes this request.
-    with listener.waiter(params["queue_id"]) as waiter, _watch_disconnect(request.receive, waiter.wake) as gone:
+    queue_id = params["queue_id"]
+    with listener.waiter(queue_id) as waiter, _watch_disconnect(request.receive, waiter.wake) as gone:
+        # An idle consumer on a queue known to be empty waits at once, costing the database nothing
+        # (app/gateway/listener.py); acks must be sent, so a call with acks consumes first. The waiter
+        # is not cleared then: a wake-up from its registration on counts.
+        consume = params["ack_message_ids"] is not None or not await listener.may_skip_consume(queue_id, wait_seconds)
         while True:
-            waiter.clear()
-            messages = await fetch_messages(pool, queries.CONSUME, params)
+            if consume:
+                waiter.clear()
+                with listener.consuming(queue_id) as report:
+                    messages = await fetch_messages(pool, queries.CONSUME, params)
+                    report(not messages)
+            else:
+                messages, consume = [], True
             # The acks are committed with the first call: the calls after a wake-up lease only.
             params = {**params, "ack_message_ids": None}
             remaining = deadline - loop.time()
