@@ -24,12 +24,13 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.types import Receive
 
 from ...database import queries
-from ...database.pool import Pool, fetch_messages
+from ...database.pool import fetch_messages
 from ...limits import MAX_PAGE_SIZE, MAX_WAIT_SECONDS
-from ..listener import Listener, ListenerDep
+from ..listener import Listener
 from ..request_json import JSONBodyRoute
 from ..responses import message_list
 from ..schemas import BODY_NOT_JSON, ConsumeRequest, ErrorDetail, MessageList
+from ..state import listener_of, pool_of
 
 router = APIRouter(tags=["messages"], route_class=JSONBodyRoute)
 NOT_FOUND = {404: {"model": ErrorDetail, "description": "Queue not found"}}
@@ -43,8 +44,6 @@ NOT_FOUND = {404: {"model": ErrorDetail, "description": "Queue not found"}}
 async def consume(
     request: Request,
     queue_id: str,
-    pool: Pool,
-    listener: ListenerDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Most messages to lease.")] = 10,
     wait_seconds: Annotated[
         int,
@@ -63,7 +62,7 @@ async def consume(
     No more are leased than fit in an answer of FASTQUEUE_MAX_RESPONSE_BYTES (10 MiB by default), and
     always at least one: the rest stay available for the next call.
     With `wait_seconds`, wait up to that long for messages when there are none yet (long polling)."""
-    return message_list(await _consume(request, pool, listener, queue_id, limit, wait_seconds, []))
+    return message_list(await _consume(request, queue_id, limit, wait_seconds, []))
 
 
 @router.post(
@@ -71,30 +70,29 @@ async def consume(
     response_model=MessageList,
     responses={**NOT_FOUND, **BODY_NOT_JSON},
 )
-async def consume_with_acks(request: Request, queue_id: str, body: ConsumeRequest, pool: Pool, listener: ListenerDep):
+async def consume_with_acks(request: Request, queue_id: str, body: ConsumeRequest):
     """Ack the messages named in `ack_ids` (those of this queue; other ids are ignored), then lease up to
     `limit` available messages, as GET /queues/{queue_id}/messages does, in one transaction: one request
     per cycle of lease, work, ack. A message acked here is never answered, and the next message of an
     ordering key whose head was acked can come in the same answer. With `wait_seconds`, the acks are
     committed before the wait, whatever happens next: the wait ends empty, or the client leaves."""
     return message_list(
-        await _consume(request, pool, listener, queue_id, body.limit, body.wait_seconds, body.ack_ids)
+        await _consume(request, queue_id, body.limit, body.wait_seconds, body.ack_ids)
     )
 
 
 async def _consume(
     request: Request,
-    pool: AsyncConnectionPool,
-    listener: Listener,
     queue_id: str,
     limit: int,
     wait_seconds: int,
     ack_ids: list[UUID],
 ) -> list[DictRow]:
     params = {"queue_id": queue_id, "max_messages": limit, "ack_message_ids": ack_ids or None}
+    pool = pool_of(request)
     if wait_seconds == 0:
         return await fetch_messages(pool, queries.CONSUME, params)
-    return await _long_poll(request, pool, listener, params, wait_seconds)
+    return await _long_poll(request, pool, listener_of(request), params, wait_seconds)
 
 
 async def _long_poll(
