@@ -115,6 +115,8 @@ select fastqueue.create_queue('bench-http-q', 'bench-http', {ACK_DEADLINE}, {RET
 select fastqueue.create_queue('bench-http-consume', null, {ACK_DEADLINE}, {RETENTION});
 select fastqueue.create_topic('bench-e2e');
 select fastqueue.create_queue('bench-e2e-q', 'bench-e2e', {ACK_DEADLINE}, {RETENTION});
+select fastqueue.create_topic('bench-idle');
+select fastqueue.create_queue('bench-idle-q', 'bench-idle', {ACK_DEADLINE}, {RETENTION});
 create schema bench_raw;
 create table bench_raw.messages (
     id uuid primary key default gen_random_uuid(),

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -54,16 +55,25 @@ class Server:
             "FASTQUEUE_LOG_LEVEL": "warning",
         })
         env.pop("FASTQUEUE_AUTH_TOKENS", None)
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from fastqueue.commands.cli import main; sys.exit(main(['server']))"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            # stderr to a file, not a pipe: a server logging more than a pipe holds would block on it
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True,
         )
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's processes: the `fastqueue server` process
+        and, with several workers, the worker processes uvicorn started (all in the server's own session
+        and process group). From /proc/<pid>/stat (utime + stime), in clock ticks of 1/SC_CLK_TCK s."""
+        return process_group_cpu_seconds(self.process.pid)
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"fastqueue server exited: {self.process.stderr.read().decode()[-2000:]}")
+                self.log.seek(0)
+                raise RuntimeError(f"fastqueue server exited: {self.log.read().decode(errors='replace')[-2000:]}")
             try:
                 with urllib.request.urlopen(self.base_url + "/health", timeout=1) as response:
                     if response.status == 200:
@@ -81,6 +91,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+        self.log.close()
 
     def __enter__(self) -> "Server":
         try:
@@ -92,6 +103,46 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_group_cpu_seconds(pgid: int) -> float:
+    """utime + stime of every live process in process group pgid, in seconds (Linux /proc)."""
+    ticks = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:  # gone meanwhile
+            continue
+        # the command name (field 2) is in parentheses and may hold spaces: the fields after it
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        if int(fields[2]) == pgid:  # field 5, pgrp
+            ticks += int(fields[11]) + int(fields[12])  # fields 14 and 15, utime and stime
+    return ticks / _CLOCK_TICKS
+
+
+class CpuWindow:
+    """The server's CPU seconds over a measured window: `with CpuWindow(server) as cpu: ...; cpu.seconds`."""
+
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+        self.seconds = 0.0
+
+    def __enter__(self) -> "CpuWindow":
+        self._start = self.server.cpu_seconds()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = self.server.cpu_seconds() - self._start
+
+
+def cpu_us_per_request(cpu: CpuWindow, requests: int) -> float | None:
+    return cpu.seconds / requests * 1e6 if requests else None
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -471,6 +522,95 @@ async def _end_to_end(base_url: str, concurrency: int, duration: float) -> dict:
             "publishers": publishers, "consumers": consumers}
 
 
+IDLE_CLIENTS = 1_000
+IDLE_QUEUE = "bench-idle-q"
+
+
+def statements_run(conn) -> int:
+    """Statements the bench database has run so far (pg_stat_statements' calls, this query included)."""
+    return conn.execute("select coalesce(sum(calls), 0)::bigint from pg_stat_statements"
+                        " where dbid = (select oid from pg_database where datname = current_database())").fetchone()[0]
+
+
+async def _idle_long_polls(base_url: str, clients: int, wait_seconds: int, warmup: float, window: float,
+                           measure) -> dict:
+    """`clients` connections each long polling an empty queue (GET ...?wait_seconds=N, again as soon as
+    one answers), the idle consumers of a quiet system. After `warmup` seconds, measure() is called at
+    the start and at the end of a `window`-second measurement; then every poll is abandoned (the
+    connections closed). The first polls start spread over wait_seconds, as idle consumers are. Counts
+    the polls answered in the window and any message received (none may be)."""
+    answered = 0
+    received = 0
+    errors = Counter()
+    connections = await _connect_all(base_url, clients)
+    path = f"/queues/{IDLE_QUEUE}/messages?limit=10&wait_seconds={wait_seconds}"
+    measuring = False
+
+    async def poller(client: HttpConnection, start_after: float) -> None:
+        nonlocal answered, received
+        await asyncio.sleep(start_after)
+        for _ in range(MAX_REQUESTS_PER_CLIENT):
+            response = await client.get(path)
+            if response.status_code != 200:
+                errors[response.status_code] += 1
+                await asyncio.sleep(1)
+                continue
+            received += len(response.json()["data"])
+            answered += measuring
+
+    ramp = float(wait_seconds)
+    tasks = [asyncio.create_task(poller(client, n * ramp / clients)) for n, client in enumerate(connections)]
+    try:
+        await asyncio.sleep(warmup)
+        failed = [t for t in tasks if t.done()]
+        if failed:
+            failed[0].result()  # raises what stopped it
+        before = measure()
+        measuring = True
+        started = time.monotonic()
+        await asyncio.sleep(window)
+        elapsed = time.monotonic() - started
+        measuring = False
+        after = measure()
+        failed = [t for t in tasks if t.done()]
+        if failed:
+            failed[0].result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await _close_all(connections)
+    return {"answered": answered, "received": received, "errors": dict(errors), "elapsed": elapsed,
+            "before": before, "after": after}
+
+
+def run_idle(target: Target, duration: float, clients: int = IDLE_CLIENTS, echo=print) -> dict:
+    """issue 17's long-polling case: what `clients` idle long-polling consumers cost, one worker: the server's
+    CPU as a share of one core and the database's statements per second (pg_stat_statements: the
+    gateway's consumes, watches and re-checks, and the bench's two reads of the counter)."""
+    wait_seconds = 20 if duration >= 5 else 2
+    window = max(duration, 1.5 * wait_seconds)
+    with target.connect() as conn:
+        reset_tables(conn)
+        with Server(target.url, 1) as server:
+            echo(f"bench http: {clients} idle long-polling clients (wait_seconds={wait_seconds}), 1 worker,"
+                 f" {window:.0f} s measured")
+
+            def measure() -> tuple[float, int]:
+                return server.cpu_seconds(), statements_run(conn)
+
+            result = asyncio.run(_idle_long_polls(server.base_url, clients, wait_seconds, wait_seconds + 3.0,
+                                                  window, measure))
+        (cpu0, statements0), (cpu1, statements1) = result["before"], result["after"]
+        elapsed = result["elapsed"]
+        reset_tables(conn)
+    return {"case": "long-poll-idle", "clients": clients, "workers": 1, "wait_seconds": wait_seconds,
+            "window_seconds": elapsed, "server_cpu_percent_of_core": (cpu1 - cpu0) / elapsed * 100,
+            # the bench's first read of the counter is counted in the second
+            "database_statements_per_second": (statements1 - statements0 - 1) / elapsed,
+            "polls_answered": result["answered"], "messages_received": result["received"], "errors": result["errors"]}
+
+
 def _ms(value: float | None) -> float | None:
     return None if value is None else value * 1000
 
@@ -485,11 +625,13 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 reset_tables(conn)
                 with Server(target.url, workers) as server:
                     echo(f"bench http: publish, {clients} clients, {workers} worker(s), {duration:.0f} s")
-                    result = asyncio.run(_publish(server.base_url, clients, duration))
+                    with CpuWindow(server) as cpu:
+                        result = asyncio.run(_publish(server.base_url, clients, duration))
                 stored = stored_ids(conn, result["ids"])
                 n = len(result["latencies"])
                 rows.append({
                     "case": "publish", "clients": clients, "workers": workers, "requests": n,
+                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
                     "requests_per_second": n / result["elapsed"],
                     "messages_per_second": len(result["ids"]) / result["elapsed"],
                     "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
@@ -505,7 +647,8 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 with Server(target.url, workers) as server:
                     echo(f"bench http: consume+ack, {clients} clients, {workers} worker(s), {duration:.0f} s"
                          f" (queue prefilled with {prefilled:,})")
-                    result = asyncio.run(_consume_ack(server.base_url, clients, duration))
+                    with CpuWindow(server) as cpu:
+                        result = asyncio.run(_consume_ack(server.base_url, clients, duration))
                 remaining = queue_depth(conn, "bench-http-consume")
                 unique = len(result["received"])
                 duplicates = sum(c - 1 for c in result["received"].values())
@@ -513,6 +656,7 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 consume_guess = max(consume_guess, result["acked"] / result["elapsed"])
                 rows.append({
                     "case": "consume+ack", "clients": clients, "workers": workers, "requests": n,
+                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
                     "requests_per_second": n / result["elapsed"],
                     "messages_per_second": result["acked"] / result["elapsed"],
                     "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
@@ -528,12 +672,14 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 with Server(target.url, workers) as server:
                     echo(f"bench http: consume with acks, {clients} clients, {workers} worker(s), {duration:.0f} s"
                          f" (queue prefilled with {prefilled:,})")
-                    result = asyncio.run(_consume_ack(server.base_url, clients, duration, acks_in_consume=True))
+                    with CpuWindow(server) as cpu:
+                        result = asyncio.run(_consume_ack(server.base_url, clients, duration, acks_in_consume=True))
                 remaining = queue_depth(conn, "bench-http-consume")
                 unique = len(result["received"])
                 n = len(result["latencies"])
                 rows.append({
                     "case": "consume-with-acks", "clients": clients, "workers": workers, "requests": n,
+                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
                     "requests_per_second": n / result["elapsed"],
                     "messages_per_second": result["acked"] / result["elapsed"],
                     "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
@@ -547,12 +693,14 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 reset_tables(conn)
                 with Server(target.url, workers) as server:
                     echo(f"bench http: SQS SendMessage, {clients} clients, {workers} worker(s), {sqs_duration:.0f} s")
-                    result = asyncio.run(_sqs_send(server.base_url, clients, sqs_duration))
+                    with CpuWindow(server) as cpu:
+                        result = asyncio.run(_sqs_send(server.base_url, clients, sqs_duration))
                 stored = conn.execute("select count(*) from fastqueue.messages where id = any(%s::uuid[])",
                                       (result["ids"],)).fetchone()[0]
                 n = len(result["latencies"])
                 rows.append({
                     "case": "sqs-send", "clients": clients, "workers": workers, "requests": n,
+                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
                     "requests_per_second": n / result["elapsed"],
                     "messages_per_second": len(result["ids"]) / result["elapsed"],
                     "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
@@ -568,12 +716,14 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 with Server(target.url, workers) as server:
                     echo(f"bench http: SQS ReceiveMessage+DeleteMessageBatch, {clients} clients, {workers} worker(s),"
                          f" {sqs_duration:.0f} s (queue prefilled with {prefilled_sqs:,})")
-                    result = asyncio.run(_sqs_receive_delete(server.base_url, clients, sqs_duration))
+                    with CpuWindow(server) as cpu:
+                        result = asyncio.run(_sqs_receive_delete(server.base_url, clients, sqs_duration))
                 remaining = queue_depth(conn, "bench-http-consume")
                 unique = len(result["received"])
                 n = len(result["latencies"])
                 rows.append({
                     "case": "sqs-receive+delete", "clients": clients, "workers": workers, "requests": n,
+                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
                     "requests_per_second": n / result["elapsed"],
                     "messages_per_second": result["acked"] / result["elapsed"],
                     "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
@@ -586,11 +736,13 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 reset_tables(conn)
                 with Server(target.url, workers) as server:
                     echo(f"bench http: end to end, {clients} clients, {workers} worker(s), {duration:.0f} s")
-                    result = asyncio.run(_end_to_end(server.base_url, clients, duration))
+                    with CpuWindow(server) as cpu:
+                        result = asyncio.run(_end_to_end(server.base_url, clients, duration))
                 received = result["received"]
                 n = len(result["latencies"])
                 rows.append({
                     "case": "end-to-end", "clients": clients, "workers": workers, "requests": n,
+                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
                     "requests_per_second": n / result["elapsed"],
                     "messages_per_second": len(received) / result["elapsed"],
                     "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
@@ -606,4 +758,5 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
     pool_max_size = os.environ.get("FASTQUEUE_DATABASE_POOL_MAX_SIZE") or str(
         Settings.model_fields["database_pool_max_size"].default
     )
-    return {"rows": rows, "duration": duration, "pool_max_size": pool_max_size}
+    idle = run_idle(target, duration, echo=echo) if 1 in workers_list else None
+    return {"rows": rows, "idle": idle, "duration": duration, "pool_max_size": pool_max_size}

@@ -94,6 +94,33 @@ def targets(results: dict) -> list[dict]:
     add("HTTP consume+ack (limit=10, batch ack), 1 worker, 16 clients: messages/s", con1 and con1["messages_per_second"], 3_000, " msg/s")
     add("HTTP publish p99, 1 worker, 16 clients", pub1 and pub1["p99_ms"], 30, " ms", higher_is_better=False)
     add("HTTP consume+ack p99, 1 worker, 16 clients", con1 and con1["p99_ms"], 30, " ms", higher_is_better=False)
+    # issue 17: the gateway's cost. Efficiency: HTTP against the SQL call it makes, in the same run.
+    sql_publish, sql_consume = sql.get(("publish_one", 16)), sql.get(("consume_ack_10", 16))
+    add("HTTP publish requests/s / SQL publish to 1 queue TPS, 1 worker, 16 clients",
+        pub1 and sql_publish and sql_publish["tps"] and pub1["requests_per_second"] / sql_publish["tps"], 0.5, "x",
+        detail="issue 17: gateway efficiency")
+    add("HTTP consume+ack messages/s / SQL consume 10 + ack_messages messages/s, 1 worker, 16 clients",
+        con1 and sql_consume and sql_consume["messages_per_second"]
+        and con1["messages_per_second"] / sql_consume["messages_per_second"], 0.5, "x",
+        detail="issue 17: gateway efficiency")
+    for case in ("publish", "consume+ack", "consume-with-acks"):
+        row = http.get((case, 16, 1))
+        add(f"HTTP {case}: server CPU per request, 1 worker, 16 clients", row and row.get("cpu_us_per_request"), 400,
+            " µs", higher_is_better=False,
+            detail="issue 17: the server's utime + stime (/proc) over the run ÷ requests")
+    for case in ("publish", "consume+ack"):
+        one, two = http.get((case, 16, 1)), http.get((case, 16, 2))
+        add(f"HTTP {case}: server CPU per request, 2 workers / 1 worker at 16 clients",
+            one and two and one.get("cpu_us_per_request") and two.get("cpu_us_per_request")
+            and two["cpu_us_per_request"] / one["cpu_us_per_request"], 1.0, "x", higher_is_better=False,
+            detail="issue 17: scaling measured as CPU per request, which must not grow with workers")
+    idle = results.get("http", {}).get("idle")
+    idle_detail = (f"issue 17: {idle['clients']:,} clients, wait_seconds={idle['wait_seconds']}, 1 worker" if idle
+                   else "issue 17")
+    add("HTTP long polling, 1,000 idle clients: server CPU, % of one core", idle and idle["server_cpu_percent_of_core"],
+        5, " %", higher_is_better=False, detail=idle_detail)
+    add("HTTP long polling, 1,000 idle clients: database statements/s", idle and idle["database_statements_per_second"],
+        2, "/s", higher_is_better=False, detail=idle_detail + "; pg_stat_statements calls")
     add("HTTP publish, 2 workers / 1 worker at 16 clients",
         pub1 and pub2 and pub2["requests_per_second"] / pub1["requests_per_second"], 1.5, "x")
     add("HTTP consume+ack, 2 workers / 1 worker at 16 clients",
@@ -238,7 +265,8 @@ def render(results: dict) -> str:
                   " ids tracked). requests/s counts every HTTP request (a consume+ack cycle is two)."
                   " sqs-send and sqs-receive+delete: the same over the SQS JSON protocol (docs/sqs.md), SendMessage"
                   " to one queue, and ReceiveMessage (10) then DeleteMessageBatch with the receipt handles; each"
-                  " runs half the duration.", ""]
+                  " runs half the duration. server CPU µs/request: the `fastqueue server` processes' utime + stime"
+                  " (/proc/<pid>/stat, every process of its process group) over the run ÷ requests.", ""]
         rows = []
         for r in http["rows"]:
             delivery = ""
@@ -246,10 +274,20 @@ def render(results: dict) -> str:
                 delivery = f"{_f(r['delivery_p50_ms'], 1)} / {_f(r['delivery_p99_ms'], 1)}"
             errors = ", ".join(f"{k}: {v}" for k, v in r["errors"].items()) or "0"
             rows.append([r["case"], r["workers"], r["clients"], _f(r["requests_per_second"]), _f(r["messages_per_second"]),
-                         _f(r["p50_ms"], 1), _f(r["p99_ms"], 1), delivery, _f(r["checked"]), r["lost"], r["duplicates"],
+                         _f(r.get("cpu_us_per_request")), _f(r["p50_ms"], 1), _f(r["p99_ms"], 1), delivery, _f(r["checked"]), r["lost"], r["duplicates"],
                          errors + (" (ran dry)" if r.get("ran_dry") else "")])
-        lines += _table(["case", "workers", "clients", "requests/s", "messages/s", "p50 ms", "p99 ms",
+        lines += _table(["case", "workers", "clients", "requests/s", "messages/s", "server CPU µs/request", "p50 ms", "p99 ms",
                          "delivery p50 / p99 ms", "checked", "lost", "duplicates", "errors"], rows)
+        idle = http.get("idle")
+        if idle:
+            errors = ", ".join(f"{k}: {v}" for k, v in idle["errors"].items()) or "0"
+            lines += ["", f"long-poll-idle: {idle['clients']:,} connections, each long polling an empty queue (GET"
+                      f" /queues/{{id}}/messages?wait_seconds={idle['wait_seconds']}, again as soon as it answers),"
+                      f" one worker; measured over {idle['window_seconds']:.0f} s after a warm-up: server CPU"
+                      f" {_f(idle['server_cpu_percent_of_core'], 1)} % of one core (utime + stime from /proc),"
+                      f" database {_f(idle['database_statements_per_second'], 2)} statements/s (pg_stat_statements"
+                      f" calls in the bench database), {_f(idle['polls_answered'])} polls answered, messages received"
+                      f" {idle['messages_received']} (none expected), errors {errors}."]
         ok = all(r["lost"] == 0 and r["duplicates"] == 0 for r in http["rows"])
         lines += ["", f"Loss and double-delivery checks: {'all passed' if ok else 'FAILED (see lost / duplicates)'}."]
     else:
@@ -317,7 +355,7 @@ def render(results: dict) -> str:
     for t in targets(results):
         met = "not measured" if t["met"] is None else ("met" if t["met"] else "**not met**")
         unit = t.get("unit", "")
-        rows.append([t["target"], _f(t["figure"], 2 if unit in ("x", " ms") else 1 if unit == " s" else 0, unit) if t["figure"] is not None else "–",
+        rows.append([t["target"], _f(t["figure"], 2 if unit in ("x", " ms", "/s") else 1 if unit in (" s", " %") else 0, unit) if t["figure"] is not None else "–",
                      f"{t['op']} {_f(float(t['required']), 2 if unit == 'x' else 0)}{unit}",
                      _f(t["ratio"], 2, "x") if t["ratio"] is not None else "–", met + (f" ({t['detail']})" if t["detail"] else "")])
     lines += _table(["target", "figure", "required", "figure / required (>= 1 is met)", "status"], rows)
@@ -360,7 +398,7 @@ def console_table(results: dict) -> str:
         out.append(f"depth {r['depth']:>10,} consume(10) {r['consume_ms'] or 0:.3f} ms")
     for r in results.get("http", {}).get("rows", []):
         out.append(f"http  {r['case']:<18} w={r['workers']} c={r['clients']:<3} req/s={r['requests_per_second']:>8,.0f}"
-                   f" msg/s={r['messages_per_second']:>8,.0f} p50={r['p50_ms'] or 0:.1f} p99={r['p99_ms'] or 0:.1f} ms"
+                   f" msg/s={r['messages_per_second']:>8,.0f} cpu={r.get('cpu_us_per_request') or 0:,.0f}us/req p50={r['p50_ms'] or 0:.1f} p99={r['p99_ms'] or 0:.1f} ms"
                    f" lost={r['lost']} dup={r['duplicates']} errors={r['errors'] or 0}")
     endurance = results.get("endurance")
     if endurance:

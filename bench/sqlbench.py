@@ -45,11 +45,13 @@ CASES = (
          "consume 1 acking the previous one (ack_message_ids), one call per cycle",
          (("msg_id", "00000000-0000-0000-0000-000000000000"),)),
     Case("raw_dequeue100", "raw_dequeue100.sql", 100, None, "raw_dequeue", "raw DELETE … SKIP LOCKED dequeue, 100 rows"),
+    Case("consume_ack_10", "consume_ack_10.sql", 10, None, "consume",
+         "consume 10 + ack_messages (the SQL of the HTTP consume+ack case)", (("queue", "bench-consume"),)),
     Case("consume_ack_100", "consume_ack_100.sql", 100, "raw_dequeue100", "consume", "consume 100 + ack_messages"),
 )
 
 # First guesses of messages/s per case for sizing the prefill; later runs use what was measured.
-_FIRST_GUESS = {"consume_ack_1": 4_000, "consume_ack_next_1": 6_000, "consume_ack_100": 40_000, "raw_dequeue": 8_000, "raw_dequeue100": 60_000}
+_FIRST_GUESS = {"consume_ack_1": 4_000, "consume_ack_next_1": 6_000, "consume_ack_10": 20_000, "consume_ack_100": 40_000, "raw_dequeue": 8_000, "raw_dequeue100": 60_000}
 PREFILL_CAP = 3_000_000
 
 

@@ -41,7 +41,8 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
     results = json.loads(output.with_suffix(".json").read_text())
     rows = results["sql"]["rows"]
     assert {r["case"] for r in rows} >= {
-        "publish_one", "publish_fanout5", "publish_batch100", "consume_ack_1", "consume_ack_next_1", "consume_ack_100",
+        "publish_one", "publish_fanout5", "publish_batch100", "consume_ack_1", "consume_ack_next_1", "consume_ack_10",
+        "consume_ack_100",
         "raw_insert", "raw_dequeue", "publish_one_4k", "publish_fanout5_4k",
     }
     assert all(r["failed"] == 0 for r in rows)
@@ -61,6 +62,8 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
         assert row["checked"] > 0, row
         assert row["lost"] == 0 and row["duplicates"] == 0, row
         assert not row["errors"], row
+        # issue 17: the server's CPU over the run, per request, from /proc
+        assert row["cpu_us_per_request"] is not None and row["cpu_us_per_request"] > 0, row
     endurance = results["endurance"]
     assert endurance["steady"]["samples"] and endurance["held"]["released_at"] is not None
     for run in endurance.values():

@@ -36,9 +36,9 @@ from psycopg import AsyncConnection, OperationalError, ProgrammingError
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.adapt import Buffer, Loader
 from psycopg.rows import DictRow, dict_row
-from psycopg.types.json import set_json_loads
+from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 
 from ..settings import Settings
 
@@ -107,6 +107,17 @@ def load_json(data: str | bytes) -> Any:
         return json.loads(data)
 
 
+def dump_json(value: Any) -> bytes | str:
+    """A Python value (a request's data or attributes, as JSON parsed it) as JSON text for a json or jsonb
+    parameter: pydantic-core's serializer, in a fraction of json.dumps' time (the same values: PostgreSQL
+    parses either text to the same jsonb), and json.dumps for what that one refuses (a lone surrogate,
+    which PostgreSQL then refuses as json.dumps writes it, as before)."""
+    try:
+        return to_json(value)
+    except ValueError:
+        return json.dumps(value)
+
+
 # jsonb's text output puts one space after every "," and ":" between values, and none anywhere else
 # outside strings. A string is matched whole first (so ", " inside one stays), then a separator loses its
 # space. Strings are escaped as the gateway's other answers escape them (\", \\, \n, \u001f, ...).
@@ -150,6 +161,7 @@ async def fetch_messages(pool: DictPool, query: str, params: Mapping[str, Any]) 
 
 async def configure_connection(conn: AsyncConnection[DictRow]) -> None:
     set_json_loads(load_json, conn)
+    set_json_dumps(dump_json, conn)
 
 
 def create_pool(settings: Settings) -> DictPool:

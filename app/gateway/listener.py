@@ -21,6 +21,14 @@ The connection reconnects by itself (after a database restart, say) with a growi
 every waiter once it is back, since notifications sent meanwhile were lost. Requests never wait for
 it: while it is away a long poll just waits out its time.
 
+Idle consumers cost the database nothing per poll: a long poll on a queue that this process knows to
+be empty starts waiting without consuming first. Known empty: the last re-check found nothing available
+in it and nothing has woken it since (no notification, no re-check naming it, no reconnect, no new
+watch), its watch covers the whole wait, and a consume of this process found it empty (so it exists)
+within the last EMPTY_TRUST_SECONDS; when that is longer ago, one long poll consumes and the others
+arriving meanwhile wait for its answer. A message a re-check would find still wakes such a wait within
+a re-check's interval, as it wakes every other waiting request.
+
 On SIGTERM/SIGINT uvicorn waits for requests in flight before it shuts the application down; a long
 poll could hold it for 20 s. So the Listener chains itself in front of uvicorn's signal handlers and,
 on the signal, ends every wait at once (the requests answer with what they have, an empty list).
@@ -55,6 +63,9 @@ RECHECK_INTERVAL_SECONDS = 1.0
 # How long one fastqueue.watch_queue() call watches a queue; it is renewed when a wait could outlast it.
 WATCH_SECONDS = 30
 WATCH_MARGIN_SECONDS = 2.0
+# How long a consume that found a queue empty vouches that it exists, for long polls that skip their
+# first consume (a queue deleted meanwhile answers 404 again after this long).
+EMPTY_TRUST_SECONDS = 5.0
 RECONNECT_MIN_DELAY_SECONDS = 0.5
 RECONNECT_MAX_DELAY_SECONDS = 5.0
 # The connection mostly sits idle: TCP keepalives notice a database host that vanished silently.
@@ -93,6 +104,11 @@ class Listener:
         self._watcher = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[-128:]
         self._watched_until: dict[str, float] = {}
         self._watch_calls: dict[str, asyncio.Future[None]] = {}
+        # Queues the last re-check found empty, not woken since; and when a consume last found each empty.
+        self._empty: set[str] = set()
+        self._consumed_empty_at: dict[str, float] = {}
+        # Long polls' consumes in flight, one per queue: True when it found the queue empty.
+        self._consumes: dict[str, asyncio.Future[bool]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._previous_handlers: dict[int, Any] = {}
@@ -141,6 +157,50 @@ class Listener:
                 if not waiters:
                     del self._waiters[queue_id]
 
+    @contextmanager
+    def consuming(self, queue_id: str) -> Iterator[Callable[[bool], None]]:
+        """Around a long poll's consume of queue_id: yields report(found_empty), to be called with
+        whether it leased nothing. Long polls arriving meanwhile may wait for that answer
+        (may_skip_consume); a consume that raised reports nothing, and they consume themselves."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] | None = None
+        if queue_id not in self._consumes:
+            answer = self._consumes[queue_id] = loop.create_future()
+        found_empty = False
+
+        def report(empty: bool) -> None:
+            nonlocal found_empty
+            found_empty = empty
+            if empty:  # the queue exists, with nothing to lease
+                self._consumed_empty_at[queue_id] = loop.time()
+
+        try:
+            yield report
+        finally:
+            if answer is not None:
+                del self._consumes[queue_id]
+                answer.set_result(found_empty)
+
+    async def may_skip_consume(self, queue_id: str, wait_seconds: float) -> bool:
+        """True when a long poll of wait_seconds on queue_id may wait without consuming first: the queue
+        is known empty (the module's docstring). Register the waiter first, so that every wake-up from
+        then on reaches it, and do not clear it after this call."""
+        if not self._known_empty(queue_id, wait_seconds):
+            return False
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._consumed_empty_at.get(queue_id, -EMPTY_TRUST_SECONDS) < EMPTY_TRUST_SECONDS:
+            return True
+        answer = self._consumes.get(queue_id)
+        if answer is None:  # this poll's consume proves the queue still exists
+            return False
+        return await asyncio.shield(answer) and self._known_empty(queue_id, wait_seconds)
+
+    def _known_empty(self, queue_id: str, wait_seconds: float) -> bool:
+        if queue_id not in self._empty:
+            return False
+        deadline = asyncio.get_running_loop().time() + wait_seconds + WATCH_MARGIN_SECONDS
+        return self._watched_until.get(queue_id, 0.0) >= deadline
+
     async def watch(self, pool: Any, queue_id: str, wait_seconds: float) -> bool:
         """Makes sure this process watches queue_id for the next wait_seconds (one SQL call when the
         watch is missing or would end before the wait does; waiters on one queue share it). True when
@@ -163,13 +223,18 @@ class Listener:
             await conn.execute(
                 queries.WATCH_QUEUE, {"queue_id": queue_id, "watcher": self._watcher, "seconds": WATCH_SECONDS}
             )
+        if self._watched_until.get(queue_id, 0.0) < started:
+            # The watch had lapsed (or never was): what was published meanwhile notified nobody.
+            self._empty.discard(queue_id)
         self._watched_until[queue_id] = started + WATCH_SECONDS
 
     def _wake(self, queue_id: str) -> None:
+        self._empty.discard(queue_id)
         for waiter in self._waiters.get(queue_id, ()):
             waiter.wake()
 
     def _wake_all(self) -> None:
+        self._empty.clear()
         for queue_id in list(self._waiters):
             self._wake(queue_id)
 
@@ -204,6 +269,8 @@ class Listener:
                         self._wake_all()
                         await self._listen(conn)
                 except psycopg.Error as exc:
+                    # Notifications are lost until the next connection: nothing is known empty meanwhile.
+                    self._empty.clear()
                     log.warning("lost the connection listening on %s (reconnecting in %.1f s): %s", CHANNEL, delay, exc)
             try:  # sleep, unless shutting down
                 await asyncio.wait_for(self._stopping.wait(), delay)
@@ -220,8 +287,13 @@ class Listener:
                 self._wake(notify.payload)
             if self._waiters:
                 started = loop.time()
-                cursor = await conn.execute(queries.AVAILABLE_QUEUES, {"queue_ids": list(self._waiters)})
-                for (queue_id,) in await cursor.fetchall():
+                checked = list(self._waiters)
+                cursor = await conn.execute(queries.AVAILABLE_QUEUES, {"queue_ids": checked})
+                available = {queue_id for (queue_id,) in await cursor.fetchall()}
+                # Empty when the query ran; a notification that came meanwhile is handled next (it
+                # wakes the queue, which is then no longer known empty).
+                self._empty.update(queue_id for queue_id in checked if queue_id not in available)
+                for queue_id in available:
                     self._wake(queue_id)
                 log.debug("re-checked in %.1f ms", (loop.time() - started) * 1000)
 

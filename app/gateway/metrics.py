@@ -71,9 +71,21 @@ class MetricsMiddleware:
         finally:
             # The router stores the matched route in the scope it shares with this middleware.
             route = scope.get("route")
-            labels = (scope["method"], getattr(route, "path", UNMATCHED_ROUTE), str(status))
-            REQUESTS.labels(*labels).inc()
-            LATENCY.labels(*labels).observe(time.perf_counter() - start)
+            key = (scope["method"], getattr(route, "path", UNMATCHED_ROUTE), status)
+            series = _SERIES.get(key)
+            if series is None:
+                series = _SERIES[key] = _series(*key)
+            series[0].inc()
+            series[1].observe(time.perf_counter() - start)
+
+
+# Each label set's counter and histogram, looked up once: labels() checks and locks on every call.
+_SERIES: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
+def _series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    labels = (method, route, str(status))
+    return REQUESTS.labels(*labels), LATENCY.labels(*labels)
 
 
 class _QueueDepths(Collector):

@@ -23,12 +23,13 @@ from psycopg.rows import DictRow
 from starlette.types import Receive
 
 from ...database import queries
-from ...database.pool import DictPool, Pool, fetch_messages
+from ...database.pool import DictPool, fetch_messages
 from ...limits import MAX_PAGE_SIZE, MAX_WAIT_SECONDS
-from ..listener import Listener, ListenerDep
+from ..listener import Listener
 from ..request_json import JSONBodyRoute
 from ..responses import message_list
 from ..schemas import BODY_NOT_JSON, ConsumeRequest, ErrorDetail, MessageList, Responses
+from ..state import listener_of, pool_of
 
 router = APIRouter(tags=["messages"], route_class=JSONBodyRoute)
 NOT_FOUND: Responses = {404: {"model": ErrorDetail, "description": "Queue not found"}}
@@ -42,8 +43,6 @@ NOT_FOUND: Responses = {404: {"model": ErrorDetail, "description": "Queue not fo
 async def consume(
     request: Request,
     queue_id: str,
-    pool: Pool,
-    listener: ListenerDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Most messages to lease.")] = 10,
     wait_seconds: Annotated[
         int,
@@ -62,7 +61,7 @@ async def consume(
     No more are leased than fit in an answer of FASTQUEUE_MAX_RESPONSE_BYTES (10 MiB by default), and
     always at least one: the rest stay available for the next call.
     With `wait_seconds`, wait up to that long for messages when there are none yet (long polling)."""
-    return message_list(await _consume(request, pool, listener, queue_id, limit, wait_seconds, []))
+    return message_list(await _consume(request, queue_id, limit, wait_seconds, []))
 
 
 @router.post(
@@ -70,30 +69,29 @@ async def consume(
     response_model=MessageList,
     responses={**NOT_FOUND, **BODY_NOT_JSON},
 )
-async def consume_with_acks(request: Request, queue_id: str, body: ConsumeRequest, pool: Pool, listener: ListenerDep) -> Response:
+async def consume_with_acks(request: Request, queue_id: str, body: ConsumeRequest) -> Response:
     """Ack the messages named in `ack_ids` (those of this queue; other ids are ignored), then lease up to
     `limit` available messages, as GET /queues/{queue_id}/messages does, in one transaction: one request
     per cycle of lease, work, ack. A message acked here is never answered, and the next message of an
     ordering key whose head was acked can come in the same answer. With `wait_seconds`, the acks are
     committed before the wait, whatever happens next: the wait ends empty, or the client leaves."""
     return message_list(
-        await _consume(request, pool, listener, queue_id, body.limit, body.wait_seconds, body.ack_ids)
+        await _consume(request, queue_id, body.limit, body.wait_seconds, body.ack_ids)
     )
 
 
 async def _consume(
     request: Request,
-    pool: DictPool,
-    listener: Listener,
     queue_id: str,
     limit: int,
     wait_seconds: int,
     ack_ids: list[UUID],
 ) -> list[DictRow]:
     params = {"queue_id": queue_id, "max_messages": limit, "ack_message_ids": ack_ids or None}
+    pool = pool_of(request)
     if wait_seconds == 0:
         return await fetch_messages(pool, queries.CONSUME, params)
-    return await _long_poll(request, pool, listener, params, wait_seconds)
+    return await _long_poll(request, pool, listener_of(request), params, wait_seconds)
 
 
 async def _long_poll(
@@ -103,10 +101,20 @@ async def _long_poll(
     deadline = loop.time() + wait_seconds
     # Registered before the first consume: a message committed between that consume and the wait
     # still wakes this request.
-    with listener.waiter(params["queue_id"]) as waiter, _watch_disconnect(request.receive, waiter.wake) as gone:
+    queue_id = params["queue_id"]
+    with listener.waiter(queue_id) as waiter, _watch_disconnect(request.receive, waiter.wake) as gone:
+        # An idle consumer on a queue known to be empty waits at once, costing the database nothing
+        # (app/gateway/listener.py); acks must be sent, so a call with acks consumes first. The waiter
+        # is not cleared then: a wake-up from its registration on counts.
+        consume = params["ack_message_ids"] is not None or not await listener.may_skip_consume(queue_id, wait_seconds)
         while True:
-            waiter.clear()
-            messages = await fetch_messages(pool, queries.CONSUME, params)
+            if consume:
+                waiter.clear()
+                with listener.consuming(queue_id) as report:
+                    messages = await fetch_messages(pool, queries.CONSUME, params)
+                    report(not messages)
+            else:
+                messages, consume = [], True
             # The acks are committed with the first call: the calls after a wake-up lease only.
             params = {**params, "ack_message_ids": None}
             remaining = deadline - loop.time()

@@ -9,10 +9,10 @@ no longer exists is not an error (204, or not counted in a batch).
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from ...database import queries
-from ...database.pool import Pool, fetch_one
+from ...database.pool import fetch_one
 from ...limits import MAX_DELAY_SECONDS
 from ..request_json import JSONBodyRoute
 from ..responses import json_response
@@ -26,6 +26,7 @@ from ..schemas import (
     MessageNackBatch,
     NackedCount,
 )
+from ..state import pool_of
 
 router = APIRouter(tags=["messages"], route_class=JSONBodyRoute)
 
@@ -52,37 +53,37 @@ STALE: Responses = {409: {"model": ErrorDetail, "description": "The message was 
 
 # The batch routes are fixed paths with POST; PUT /messages/{message_id}/... never matches them.
 @router.post("/messages/ack", response_model=AckedCount, responses=BODY_NOT_JSON)
-async def ack_messages(body: MessageBatch, pool: Pool) -> Response:
+async def ack_messages(body: MessageBatch, request: Request) -> Response:
     """Acknowledge 1 to 1000 messages in one transaction; `acked` counts those that still existed."""
-    row = await fetch_one(pool, queries.ACK_MESSAGES, {"message_ids": body.ids})
+    row = await fetch_one(pool_of(request), queries.ACK_MESSAGES, {"message_ids": body.ids})
     return json_response({"acked": row["acked"]})
 
 
 @router.post("/messages/nack", response_model=NackedCount, responses=BODY_NOT_JSON)
-async def nack_messages(body: MessageNackBatch, pool: Pool) -> Response:
+async def nack_messages(body: MessageNackBatch, request: Request) -> Response:
     """Give 1 to 1000 leased messages back in one transaction, after delay_seconds or each queue's retry
     backoff; `nacked` counts those that still existed."""
     row = await fetch_one(
-        pool, queries.NACK_MESSAGES, {"message_ids": body.ids, "delay_seconds": body.delay_seconds}
+        pool_of(request), queries.NACK_MESSAGES, {"message_ids": body.ids, "delay_seconds": body.delay_seconds}
     )
     return json_response({"nacked": row["nacked"]})
 
 
 @router.put("/messages/{message_id}/ack", status_code=status.HTTP_204_NO_CONTENT, responses=STALE)
-async def ack(message_id: UUID, pool: Pool, delivery_attempt: DeliveryAttempt = None) -> None:
+async def ack(message_id: UUID, request: Request, delivery_attempt: DeliveryAttempt = None) -> None:
     """Acknowledge a message: it was processed and is deleted. Acking an unknown or already acked
     message is not an error."""
-    await fetch_one(pool, queries.ACK, {"message_id": message_id, "delivery_attempt": delivery_attempt})
+    await fetch_one(pool_of(request), queries.ACK, {"message_id": message_id, "delivery_attempt": delivery_attempt})
 
 
 @router.put("/messages/{message_id}/nack", status_code=status.HTTP_204_NO_CONTENT, responses=STALE)
 async def nack(
-    message_id: UUID, pool: Pool, delivery_attempt: DeliveryAttempt = None, delay_seconds: DelaySeconds = None
+    message_id: UUID, request: Request, delivery_attempt: DeliveryAttempt = None, delay_seconds: DelaySeconds = None
 ) -> None:
     """Give a leased message back: it is available again at once, or after delay_seconds, or after the
     queue's retry backoff. An unknown message is not an error."""
     await fetch_one(
-        pool,
+        pool_of(request),
         queries.NACK,
         {"message_id": message_id, "delivery_attempt": delivery_attempt, "delay_seconds": delay_seconds},
     )
@@ -94,12 +95,12 @@ async def nack(
     responses={**BODY_NOT_JSON, **STALE},
 )
 async def set_deadline(
-    message_id: UUID, body: Deadline, pool: Pool, delivery_attempt: DeliveryAttempt = None
+    message_id: UUID, body: Deadline, request: Request, delivery_attempt: DeliveryAttempt = None
 ) -> None:
     """Set the end of a message's lease to `seconds` (0..600) from now: extend it while processing takes
     long, or end it at once with 0. An unknown message is not an error."""
     await fetch_one(
-        pool,
+        pool_of(request),
         queries.SET_DEADLINE,
         {"message_id": message_id, "seconds": body.seconds, "delivery_attempt": delivery_attempt},
     )

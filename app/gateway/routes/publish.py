@@ -6,14 +6,15 @@ always answers ids and queue ids: its copies' data is what the client just sent,
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from psycopg.types.json import Jsonb
 
 from ...database import queries
-from ...database.pool import Pool, fetch_all, fetch_messages
+from ...database.pool import fetch_all, fetch_messages
 from ..request_json import JSONBodyRoute
 from ..responses import message_ids, message_list
 from ..schemas import BODY_NOT_JSON, ErrorDetail, MessageBatchPublish, MessageIdList, MessageList, MessagePublish
+from ..state import pool_of
 
 router = APIRouter(tags=["messages"], route_class=JSONBodyRoute)
 
@@ -56,7 +57,7 @@ DEDUPLICATION_CONFLICT = {
 async def publish(
     topic_id: str,
     body: MessagePublish,
-    pool: Pool,
+    request: Request,
     prefer: Annotated[
         str | None,
         Header(description="`return=minimal` (RFC 7240): answer only the copies' ids and queue ids."),
@@ -74,6 +75,7 @@ async def publish(
         "deduplication_id": body.deduplication_id,
         "ordering_key": body.ordering_key,
     }
+    pool = pool_of(request)
     if _prefers_minimal(prefer):
         rows = await fetch_all(pool, queries.PUBLISH_IDS, params)
         return message_ids(rows, status.HTTP_201_CREATED, {"Preference-Applied": MINIMAL})
@@ -96,10 +98,10 @@ async def publish(
         409: DEDUPLICATION_CONFLICT,
     },
 )
-async def publish_batch(topic_id: str, body: MessageBatchPublish, pool: Pool) -> Response:
+async def publish_batch(topic_id: str, body: MessageBatchPublish, request: Request) -> Response:
     """Publish 1 to 1000 messages in one transaction, all or nothing. Answers the id and queue id of every
     stored copy (not their data), message by message in input order (each message's copies in queue id
     order)."""
     messages = [message.model_dump(exclude_none=True) for message in body.messages]
     params = {"topic_id": topic_id, "messages": Jsonb(messages)}
-    return message_ids(await fetch_all(pool, queries.PUBLISH_BATCH, params), status.HTTP_201_CREATED)
+    return message_ids(await fetch_all(pool_of(request), queries.PUBLISH_BATCH, params), status.HTTP_201_CREATED)
