@@ -35,9 +35,7 @@ def parse_auth_tokens(value: str) -> dict[str, str]:
     """token -> role. Raises ValueError naming the entry at fault by its position, never its text (it
     may be a token)."""
     if not value.strip():
-        raise ValueError(
-            "set but empty: unset it to leave the API open, or give tokens. " + _FORMAT
-        )
+        raise ValueError("set but empty: unset it to leave the API open, or give tokens. " + _FORMAT)
     tokens: dict[str, str] = {}
     for number, entry in enumerate(value.split(","), start=1):
         token, colon, role = entry.strip().rpartition(":")

@@ -31,25 +31,42 @@ def _ints(text: str) -> list[int]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description="fastqueue benchmark: SQL, HTTP, endurance.")
-    p.add_argument("--quick", action="store_true",
-                   help="a few seconds per case, endurance 1 minute, 1k/100k depths: what CI or a smoke test uses")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few seconds per case, endurance 1 minute, 1k/100k depths: what CI or a smoke test uses",
+    )
     p.add_argument("--only", action="append", choices=PARTS, help="run only this part (repeatable)")
     p.add_argument("--duration", type=float, help="seconds per SQL and HTTP case (default 10, --quick 3)")
     p.add_argument("--endurance-duration", type=int, help="seconds of each endurance run (default 600, --quick 60)")
     p.add_argument("--sample-interval", type=float, default=10.0, help="endurance sampling interval in seconds (10)")
-    p.add_argument("--cases", type=lambda text: [x.strip() for x in text.split(",") if x.strip()],
-                   help="run only these SQL cases (names as in bench/sqlbench.py CASES, comma-separated; default all)")
+    p.add_argument(
+        "--cases",
+        type=lambda text: [x.strip() for x in text.split(",") if x.strip()],
+        help="run only these SQL cases (names as in bench/sqlbench.py CASES, comma-separated; default all)",
+    )
     p.add_argument("--clients", type=_ints, default=[1, 4, 16], help="pgbench client counts (1,4,16)")
     p.add_argument("--http-clients", type=_ints, default=[4, 16], help="HTTP concurrent clients (4,16)")
     p.add_argument("--workers", type=_ints, default=[1, 2], help="server worker counts (1,2)")
-    p.add_argument("--depths", type=_ints, help="queue depths for the consume latency case (1000,1000000; --quick 1000,100000)")
-    p.add_argument("--database-url", help="an existing server's admin URL (any database on it, e.g. .../postgres);"
-                   " no cluster is started. Default: the project-local cluster")
-    p.add_argument("--database-name", default="fastqueue_bench", help="the database the bench (re)creates (fastqueue_bench)")
+    p.add_argument(
+        "--depths", type=_ints, help="queue depths for the consume latency case (1000,1000000; --quick 1000,100000)"
+    )
+    p.add_argument(
+        "--database-url",
+        help="an existing server's admin URL (any database on it, e.g. .../postgres);"
+        " no cluster is started. Default: the project-local cluster",
+    )
+    p.add_argument(
+        "--database-name", default="fastqueue_bench", help="the database the bench (re)creates (fastqueue_bench)"
+    )
     p.add_argument("--drop-database", action="store_true", help="drop the bench database at the end")
     p.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md", help="the report (BENCHMARKS.md)")
-    p.add_argument("--json-output", type=Path, default=None,
-                   help="the raw figures (default: bench/BENCHMARKS.json for the default --output, else beside it)")
+    p.add_argument(
+        "--json-output",
+        type=Path,
+        default=None,
+        help="the raw figures (default: bench/BENCHMARKS.json for the default --output, else beside it)",
+    )
     p.add_argument("--note", default="", help="a sentence put at the top of the report")
     args = p.parse_args(argv)
     args.duration = args.duration or (3.0 if args.quick else 10.0)
@@ -95,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         # The folder and port make run would use (environment, .env, then its defaults).
         datadir, port_text = subprocess.run(
             ["bash", "-c", 'source scripts/local-settings.sh && echo "$FASTQUEUE_PGDATA" && echo "$FASTQUEUE_PGPORT"'],
-            cwd=ROOT, capture_output=True, text=True, check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.splitlines()
         port = int(port_text)
         was_running = _reachable(port)
@@ -103,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         if not was_running:
             started_cluster = datadir
         admin_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        cluster = (f"the project-local cluster (scripts/pg-cluster.sh, data {datadir}, 127.0.0.1:{port}),"
-                   f" {'started by the bench and stopped after it' if started_cluster else 'already running'}")
+        cluster = (
+            f"the project-local cluster (scripts/pg-cluster.sh, data {datadir}, 127.0.0.1:{port}),"
+            f" {'started by the bench and stopped after it' if started_cluster else 'already running'}"
+        )
     target = Target(admin_url, args.database_name)
     results: dict = {}
     try:
@@ -122,12 +144,22 @@ def main(argv: list[str] | None = None) -> int:
             results["push"] = pushbench.run(target, args.duration)
         command = display_command(argv if argv is not None else sys.argv[1:])
         results["meta"] = {
-            "finished_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": command, "elapsed_minutes": (time.monotonic() - began) / 60, "note": args.note,
-            "machine": machine(), "settings": settings, "cluster": cluster, "duration": args.duration,
-            "clients": args.clients, "http_clients": args.http_clients, "workers": args.workers,
-            "depths": args.depths, "cases": args.cases, "endurance_duration": args.endurance_duration,
-            "sample_interval": args.sample_interval, "parts": args.parts,
+            "finished_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": command,
+            "elapsed_minutes": (time.monotonic() - began) / 60,
+            "note": args.note,
+            "machine": machine(),
+            "settings": settings,
+            "cluster": cluster,
+            "duration": args.duration,
+            "clients": args.clients,
+            "http_clients": args.http_clients,
+            "workers": args.workers,
+            "depths": args.depths,
+            "cases": args.cases,
+            "endurance_duration": args.endurance_duration,
+            "sample_interval": args.sample_interval,
+            "parts": args.parts,
         }
         json_output = args.json_output or (JSON_OUTPUT if args.output == ROOT / "BENCHMARKS.md" else None)
         report.write(results, args.output, json_output)

@@ -154,24 +154,40 @@ class Store:
     def description(self) -> str:
         if not self.rotated:
             return "today's store: one table, fastqueue.messages"
-        return ("the rotated store (docs/storage.md): " + ", ".join(self.leaves)
-                + ("" if self.can_rotate else "; no fastqueue.rotate_store() in this database"))
+        return (
+            "the rotated store (docs/storage.md): "
+            + ", ".join(self.leaves)
+            + ("" if self.can_rotate else "; no fastqueue.rotate_store() in this database")
+        )
 
 
 def store_layout(conn: psycopg.Connection) -> Store:
     rotated, has_state, can_rotate = conn.execute(
         "select to_regclass('fastqueue.deliveries') is not null, to_regclass('fastqueue.store_state') is not null,"
-        "       to_regprocedure('fastqueue.rotate_store()') is not null").fetchone()
+        "       to_regprocedure('fastqueue.rotate_store()') is not null"
+    ).fetchone()
     if not rotated:
-        return Store(False, ("fastqueue.messages",), ("fastqueue.messages",), "fastqueue.messages", has_state, can_rotate)
+        return Store(
+            False, ("fastqueue.messages",), ("fastqueue.messages",), "fastqueue.messages", has_state, can_rotate
+        )
 
     def leaves_of(parent: str) -> tuple[str, ...]:
-        return tuple(row[0] for row in conn.execute(
-            "select relid::regclass::text from pg_partition_tree(%s::regclass) where isleaf order by 1", (parent,)))
+        return tuple(
+            row[0]
+            for row in conn.execute(
+                "select relid::regclass::text from pg_partition_tree(%s::regclass) where isleaf order by 1", (parent,)
+            )
+        )
 
     deliveries = leaves_of("fastqueue.deliveries")
-    return Store(True, deliveries + leaves_of("fastqueue.message_bodies"), deliveries, "fastqueue.deliveries",
-                 has_state, can_rotate)
+    return Store(
+        True,
+        deliveries + leaves_of("fastqueue.message_bodies"),
+        deliveries,
+        "fastqueue.deliveries",
+        has_state,
+        can_rotate,
+    )
 
 
 def prefill(conn: psycopg.Connection, queue_id: str, count: int) -> None:
@@ -244,20 +260,32 @@ def store_sizes(conn: psycopg.Connection) -> dict[str, int]:
     heap, indexes, total = conn.execute(
         "select coalesce(sum(pg_relation_size(r)), 0), coalesce(sum(pg_indexes_size(r)), 0),"
         "       coalesce(sum(pg_total_relation_size(r)), 0)"
-        "  from unnest(%s::regclass[]) r", (list(store.leaves),)).fetchone()
-    return {"heap_bytes": int(heap), "index_bytes": int(indexes), "toast_bytes": int(total - heap - indexes),
-            "total_bytes": int(total)}
+        "  from unnest(%s::regclass[]) r",
+        (list(store.leaves),),
+    ).fetchone()
+    return {
+        "heap_bytes": int(heap),
+        "index_bytes": int(indexes),
+        "toast_bytes": int(total - heap - indexes),
+        "total_bytes": int(total),
+    }
 
 
 def store_state(conn: psycopg.Connection) -> dict | None:
     """Rotation's counters (fastqueue.store_state), or None on a store without it."""
     if not store_layout(conn).has_state:
         return None
-    row = conn.execute("select rotations, skips, carried_deliveries, last_outcome from fastqueue.store_state").fetchone()
+    row = conn.execute(
+        "select rotations, skips, carried_deliveries, last_outcome from fastqueue.store_state"
+    ).fetchone()
     if row is None:
         return None
-    return {"rotations": int(row[0] or 0), "skips": int(row[1] or 0), "carried_deliveries": int(row[2] or 0),
-            "last_outcome": row[3]}
+    return {
+        "rotations": int(row[0] or 0),
+        "skips": int(row[1] or 0),
+        "carried_deliveries": int(row[2] or 0),
+        "last_outcome": row[3],
+    }
 
 
 def vacuum_store(conn: psycopg.Connection) -> None:
@@ -294,8 +322,9 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     try:
-        disk = subprocess.run(["df", "-h", "--output=source,fstype,size", str(ROOT)], capture_output=True,
-                              text=True, timeout=5).stdout.splitlines()[-1]
+        disk = subprocess.run(
+            ["df", "-h", "--output=source,fstype,size", str(ROOT)], capture_output=True, text=True, timeout=5
+        ).stdout.splitlines()[-1]
     except (OSError, subprocess.SubprocessError, IndexError):
         disk = "unknown"
     return {

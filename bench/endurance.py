@@ -43,8 +43,20 @@ select coalesce(sum(pg_relation_size(i.indexrelid)), 0)
 
 
 def _pgbench(target: Target, script: str, clients: int, seconds: int, variables: dict[str, str]) -> subprocess.Popen:
-    cmd = [str(PGBENCH), "-n", "-M", "prepared", "-f", str(SQL_DIR / script), "-c", str(clients),
-           "-j", str(clients), "-T", str(seconds)]
+    cmd = [
+        str(PGBENCH),
+        "-n",
+        "-M",
+        "prepared",
+        "-f",
+        str(SQL_DIR / script),
+        "-c",
+        str(clients),
+        "-j",
+        str(clients),
+        "-T",
+        str(seconds),
+    ]
     for name, value in variables.items():
         cmd += ["-D", f"{name}={value}"]
     cmd.append(target.url)
@@ -70,36 +82,52 @@ class RotationRunner:
         with self.target.connect() as conn:
             job = None
             if conn.execute("select to_regclass('cron.job') is not null").fetchone()[0]:
-                job = conn.execute("select schedule, command from cron.job where jobname = %s and active"
-                                   " and database = current_database()", (ROTATION_JOB,)).fetchone()
+                job = conn.execute(
+                    "select schedule, command from cron.job where jobname = %s and active"
+                    " and database = current_database()",
+                    (ROTATION_JOB,),
+                ).fetchone()
             if job:
                 # bounded wait for the job's procedure to be running, so the run starts with rotation on
                 deadline = time.monotonic() + CRON_WAIT_SECONDS
                 while time.monotonic() < deadline:
-                    if conn.execute("select exists (select from pg_stat_activity where datname = current_database()"
-                                    " and query ilike '%%rotate_store%%' and pid <> pg_backend_pid())").fetchone()[0]:
+                    if conn.execute(
+                        "select exists (select from pg_stat_activity where datname = current_database()"
+                        " and query ilike '%%rotate_store%%' and pid <> pg_backend_pid())"
+                    ).fetchone()[0]:
                         self.kind = "pg_cron"
                         self.description = f"the pg_cron job {ROTATION_JOB!r} of this database ({job[0]}: {job[1]})"
                         return
                     time.sleep(0.5)
                 # e.g. pg_cron's scheduler stopped when its database was dropped (the bench recreates its
                 # database): it does not come back until the server restarts
-                scheduler = conn.execute("select exists (select from pg_stat_activity"
-                                         " where backend_type like 'pg_cron%%')").fetchone()[0]
-                fallback = (f"the pg_cron job {ROTATION_JOB!r} exists but did not run within {CRON_WAIT_SECONDS} s"
-                            + ("" if scheduler else " (no pg_cron scheduler is running)") + ", so ")
+                scheduler = conn.execute(
+                    "select exists (select from pg_stat_activity where backend_type like 'pg_cron%%')"
+                ).fetchone()[0]
+                fallback = (
+                    f"the pg_cron job {ROTATION_JOB!r} exists but did not run within {CRON_WAIT_SECONDS} s"
+                    + ("" if scheduler else " (no pg_cron scheduler is running)")
+                    + ", so "
+                )
         self.kind = "worker"
         env = dict(os.environ)
         env.update({"FASTQUEUE_DATABASE_URL": self.target.url, "FASTQUEUE_LOG_LEVEL": "warning"})
         self.log = tempfile.TemporaryFile()
         self.worker = subprocess.Popen(
             [sys.executable, "-c", "import sys; from fastqueue.commands.cli import main; sys.exit(main(['worker']))"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         interval = env.get("FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS")
         every = f"every {interval} s" if interval else "every FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS (default 1 s)"
         self.description = fallback + (
-            f"`fastqueue worker` started by the bench for the run" + ("" if fallback else f" (no pg_cron job {ROTATION_JOB!r}"
-                                                                      " in this database)") + f", rotating {every}")
+            "`fastqueue worker` started by the bench for the run"
+            + ("" if fallback else f" (no pg_cron job {ROTATION_JOB!r} in this database)")
+            + f", rotating {every}"
+        )
         echo(f"bench endurance: rotation by {self.description}")
 
     def stop(self) -> str | None:
@@ -143,8 +171,10 @@ class ConsumeProbe(threading.Thread):
                     if self.stop_event.is_set():
                         break
                     t0 = time.monotonic()
-                    ids = [row[0] for row in conn.execute("select id from fastqueue.consume(%s, 10)", (QUEUE,),
-                                                          prepare=True)]
+                    ids = [
+                        row[0]
+                        for row in conn.execute("select id from fastqueue.consume(%s, 10)", (QUEUE,), prepare=True)
+                    ]
                     t1 = time.monotonic()
                     self.samples.append((t0 - self.started, t1 - t0))
                     if ids:
@@ -171,13 +201,28 @@ def _sample(conn: psycopg.Connection, store: Store) -> dict:
     ins, dele, upd, hot, live, autovacuums = conn.execute(_COUNTERS_SQL, {"deliveries": deliveries}).fetchone()
     dead = conn.execute(_DEAD_SQL, {"leaves": leaves}).fetchone()[0]
     scheduled = conn.execute(_SCHEDULED_INDEX_SQL, {"deliveries": deliveries}).fetchone()[0]
-    sample = {"n_tup_ins": int(ins), "n_tup_del": int(dele), "n_tup_upd": int(upd), "n_tup_hot_upd": int(hot),
-              "n_dead_tup": int(dead), "n_live_tup": int(live), "autovacuum_count": int(autovacuums),
-              "scheduled_idx_bytes": int(scheduled), **store_sizes(conn), "depth": queue_depth(conn, QUEUE)}
+    sample = {
+        "n_tup_ins": int(ins),
+        "n_tup_del": int(dele),
+        "n_tup_upd": int(upd),
+        "n_tup_hot_upd": int(hot),
+        "n_dead_tup": int(dead),
+        "n_live_tup": int(live),
+        "autovacuum_count": int(autovacuums),
+        "scheduled_idx_bytes": int(scheduled),
+        **store_sizes(conn),
+        "depth": queue_depth(conn, QUEUE),
+    }
     state = store_state(conn)
     if state is not None:
-        sample.update({"rotations": state["rotations"], "skips": state["skips"],
-                       "carried_deliveries": state["carried_deliveries"], "last_outcome": state["last_outcome"]})
+        sample.update(
+            {
+                "rotations": state["rotations"],
+                "skips": state["skips"],
+                "carried_deliveries": state["carried_deliveries"],
+                "last_outcome": state["last_outcome"],
+            }
+        )
     return sample
 
 
@@ -265,15 +310,25 @@ def _one_run(target: Target, duration: int, interval: float, hold_snapshot: bool
     last = (duration - window, duration)
     run_latencies = [s for t, s in probe.samples if t <= duration]
     summary = {
-        "duration": duration, "interval": interval, "window": window, "held_snapshot": hold_snapshot,
-        "publishers": PUBLISHERS, "consumers": CONSUMERS, "store": store.description,
-        "rotation": runner.description, "rotation_kind": runner.kind, "store_rotates": store.can_rotate,
-        "first_published_per_s": rate(*first, "published_per_s"), "last_published_per_s": rate(*last, "published_per_s"),
-        "first_consumed_per_s": rate(*first, "consumed_per_s"), "last_consumed_per_s": rate(*last, "consumed_per_s"),
+        "duration": duration,
+        "interval": interval,
+        "window": window,
+        "held_snapshot": hold_snapshot,
+        "publishers": PUBLISHERS,
+        "consumers": CONSUMERS,
+        "store": store.description,
+        "rotation": runner.description,
+        "rotation_kind": runner.kind,
+        "store_rotates": store.can_rotate,
+        "first_published_per_s": rate(*first, "published_per_s"),
+        "last_published_per_s": rate(*last, "published_per_s"),
+        "first_consumed_per_s": rate(*first, "consumed_per_s"),
+        "last_consumed_per_s": rate(*last, "consumed_per_s"),
         "consume_probes": len(run_latencies),
         "consume_p99_ms": _ms(_p99(run_latencies)),
         "consume_max_ms": _ms(max(run_latencies)) if run_latencies else None,
-        "samples": samples, "released_at": released_at,
+        "samples": samples,
+        "released_at": released_at,
     }
 
     def at(t: float) -> dict:
@@ -292,7 +347,9 @@ def _one_run(target: Target, duration: int, interval: float, hold_snapshot: bool
     summary["backlog_seconds"] = end_sample["depth"] / last_published if last_published else None
     if "rotations" in end_sample:
         first_sample = samples[0]
-        summary["rotations"] = {k: end_sample[k] - first_sample[k] for k in ("rotations", "skips", "carried_deliveries")}
+        summary["rotations"] = {
+            k: end_sample[k] - first_sample[k] for k in ("rotations", "skips", "carried_deliveries")
+        }
     if hold_snapshot:
         summary["recovery"] = recovery
         summary["after_release_published_per_s"] = rate(duration, total, "published_per_s")
@@ -305,6 +362,8 @@ def run(target: Target, duration: int, interval: float, echo=print) -> dict:
     recovery = int(min(60, max(2, duration / 3)))
     echo(f"bench endurance: steady publish+consume, {duration} s, sampling every {interval:.0f} s")
     steady = _one_run(target, duration, interval, False, 0, echo)
-    echo(f"bench endurance: the same with a REPEATABLE READ snapshot held for {duration} s, then {recovery} s after release")
+    echo(
+        f"bench endurance: the same with a REPEATABLE READ snapshot held for {duration} s, then {recovery} s after release"
+    )
     held = _one_run(target, duration, interval, True, recovery, echo)
     return {"steady": steady, "held": held}

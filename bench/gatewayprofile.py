@@ -28,11 +28,22 @@ PUBLISH_BODY = json.dumps({"data": PAYLOAD, "attributes": ATTRIBUTES}, separator
 async def call(app: Any, method: str, path: str, body: bytes = b"", query: bytes = b"") -> tuple[int, bytes]:
     """One request through the ASGI app, as uvicorn would hand it over."""
     scope = {
-        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
-        "method": method, "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-        "query_string": query, "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000),
-        "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode())],
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query,
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "headers": [
+            (b"host", b"127.0.0.1:8000"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
         "state": {},
     }
     sent = False
@@ -78,8 +89,9 @@ def consume_with_acks() -> Callable[[Any], Awaitable[int]]:
 
     async def cycle(app: Any) -> int:
         nonlocal previous
-        status, body = await call(app, "POST", f"/queues/{QUEUE}/messages/consume",
-                                  json.dumps({"limit": 10, "ack_ids": previous}).encode())
+        status, body = await call(
+            app, "POST", f"/queues/{QUEUE}/messages/consume", json.dumps({"limit": 10, "ack_ids": previous}).encode()
+        )
         assert status == 200, status
         previous = [m["id"] for m in json.loads(body)["data"]]
         return 1
@@ -113,8 +125,10 @@ async def measure(database_url: str, requests: int, top: int) -> None:
                 profiled += await case(app)
             profile.disable()
             stats = pstats.Stats(profile)
-            print(f"{name:18} {cpu / done * 1e6:7.0f} µs CPU/request (unprofiled)"
-                  f"  {stats.total_calls / profiled:6.0f} function calls/request (cProfile)")
+            print(
+                f"{name:18} {cpu / done * 1e6:7.0f} µs CPU/request (unprofiled)"
+                f"  {stats.total_calls / profiled:6.0f} function calls/request (cProfile)"
+            )
             if top:
                 stats.sort_stats("tottime").print_stats(top)
 

@@ -24,8 +24,8 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 from fastqueue.settings import Settings
-from bench.common import (ATTRIBUTES, PAYLOAD, ROOT, Target, prefill, queue_depth, reset_tables, stored_ids,
-                          vacuum_store)
+
+from bench.common import ATTRIBUTES, PAYLOAD, ROOT, Target, prefill, queue_depth, reset_tables, stored_ids, vacuum_store
 
 MAX_REQUESTS_PER_CLIENT = 2_000_000  # every loop is bounded in count as well as in time
 DRAIN_SECONDS = 15
@@ -47,19 +47,25 @@ class Server:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
-        env.update({
-            "FASTQUEUE_DATABASE_URL": database_url,
-            "FASTQUEUE_SERVER_HOST": "127.0.0.1",
-            "FASTQUEUE_SERVER_PORT": str(self.port),
-            "FASTQUEUE_SERVER_NUM_WORKERS": str(workers),
-            "FASTQUEUE_LOG_LEVEL": "warning",
-        })
+        env.update(
+            {
+                "FASTQUEUE_DATABASE_URL": database_url,
+                "FASTQUEUE_SERVER_HOST": "127.0.0.1",
+                "FASTQUEUE_SERVER_PORT": str(self.port),
+                "FASTQUEUE_SERVER_NUM_WORKERS": str(workers),
+                "FASTQUEUE_LOG_LEVEL": "warning",
+            }
+        )
         env.pop("FASTQUEUE_AUTH_TOKENS", None)
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from fastqueue.commands.cli import main; sys.exit(main(['server']))"],
             # stderr to a file, not a pipe: a server logging more than a pipe holds would block on it
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+            start_new_session=True,
         )
 
     def cpu_seconds(self) -> float:
@@ -78,7 +84,10 @@ class Server:
                 with urllib.request.urlopen(self.base_url + "/health", timeout=1) as response:
                     if response.status == 200:
                         return
-            except (OSError, urllib.error.URLError):  # refused while starting; HTTPError (500) while the database is away
+            except (
+                OSError,
+                urllib.error.URLError,
+            ):  # refused while starting; HTTPError (500) while the database is away
                 pass
             time.sleep(0.1)
         raise RuntimeError("fastqueue server did not become healthy in time")
@@ -204,8 +213,14 @@ class HttpConnection:
         headers = b"X-Amz-Target: AmazonSQS.%b\r\n" % action.encode()
         return await self.request(b"POST", "/", _dumps(params), SQS_CONTENT_TYPE, headers)
 
-    async def request(self, method: bytes, path: str, body: bytes | None = None,
-                      content_type: bytes = b"application/json", headers: bytes = b"") -> Response:
+    async def request(
+        self,
+        method: bytes,
+        path: str,
+        body: bytes | None = None,
+        content_type: bytes = b"application/json",
+        headers: bytes = b"",
+    ) -> Response:
         request = method + b" " + path.encode() + b" HTTP/1.1\r\n" + self.host_header + headers
         if body is None:
             request += b"\r\n"
@@ -242,8 +257,10 @@ class HttpConnection:
             if name == b"content-length":
                 length = int(value)
             elif name == b"transfer-encoding":
-                raise HttpError(f"Transfer-Encoding {value.strip().decode()!r} answered: this client reads"
-                                " Content-Length bodies only")
+                raise HttpError(
+                    f"Transfer-Encoding {value.strip().decode()!r} answered: this client reads"
+                    " Content-Length bodies only"
+                )
             elif name == b"connection":
                 keep_alive = value.strip().lower() != b"close"
         if length is None:
@@ -340,7 +357,8 @@ async def _consume_ack(base_url: str, concurrency: int, duration: float, acks_in
                 start = time.monotonic()
                 if acks_in_consume:
                     response = await client.post(
-                        "/queues/bench-http-consume/messages/consume", _dumps({"limit": 10, "ack_ids": batch}))
+                        "/queues/bench-http-consume/messages/consume", _dumps({"limit": 10, "ack_ids": batch})
+                    )
                 else:
                     response = await client.get("/queues/bench-http-consume/messages?limit=10")
                 latencies.append(time.monotonic() - start)
@@ -367,8 +385,15 @@ async def _consume_ack(base_url: str, concurrency: int, duration: float, acks_in
         elapsed = time.monotonic() - started
     finally:
         await _close_all(connections)
-    return {"latencies": latencies, "received": received, "acked": acked, "ack_mismatch": ack_mismatch,
-            "errors": dict(errors), "elapsed": elapsed, "ran_dry": ran_dry}
+    return {
+        "latencies": latencies,
+        "received": received,
+        "acked": acked,
+        "ack_mismatch": ack_mismatch,
+        "errors": dict(errors),
+        "elapsed": elapsed,
+        "ran_dry": ran_dry,
+    }
 
 
 _SQS_SEND = {"QueueUrl": SQS_QUEUE_URL, "MessageBody": json.dumps(PAYLOAD, separators=(",", ":"))}
@@ -448,8 +473,15 @@ async def _sqs_receive_delete(base_url: str, concurrency: int, duration: float) 
         elapsed = time.monotonic() - started
     finally:
         await _close_all(connections)
-    return {"latencies": latencies, "received": received, "acked": acked, "ack_mismatch": ack_mismatch,
-            "errors": dict(errors), "elapsed": elapsed, "ran_dry": ran_dry}
+    return {
+        "latencies": latencies,
+        "received": received,
+        "acked": acked,
+        "ack_mismatch": ack_mismatch,
+        "errors": dict(errors),
+        "elapsed": elapsed,
+        "ran_dry": ran_dry,
+    }
 
 
 async def _end_to_end(base_url: str, concurrency: int, duration: float) -> dict:
@@ -517,9 +549,17 @@ async def _end_to_end(base_url: str, concurrency: int, duration: float) -> dict:
         elapsed = time.monotonic() - started
     finally:
         await _close_all(connections)
-    return {"published": published, "received": received, "delivery_latencies": delivery_latencies,
-            "latencies": request_latencies, "errors": dict(errors), "elapsed": elapsed, "acked": acked,
-            "publishers": publishers, "consumers": consumers}
+    return {
+        "published": published,
+        "received": received,
+        "delivery_latencies": delivery_latencies,
+        "latencies": request_latencies,
+        "errors": dict(errors),
+        "elapsed": elapsed,
+        "acked": acked,
+        "publishers": publishers,
+        "consumers": consumers,
+    }
 
 
 IDLE_CLIENTS = 1_000
@@ -528,12 +568,15 @@ IDLE_QUEUE = "bench-idle-q"
 
 def statements_run(conn) -> int:
     """Statements the bench database has run so far (pg_stat_statements' calls, this query included)."""
-    return conn.execute("select coalesce(sum(calls), 0)::bigint from pg_stat_statements"
-                        " where dbid = (select oid from pg_database where datname = current_database())").fetchone()[0]
+    return conn.execute(
+        "select coalesce(sum(calls), 0)::bigint from pg_stat_statements"
+        " where dbid = (select oid from pg_database where datname = current_database())"
+    ).fetchone()[0]
 
 
-async def _idle_long_polls(base_url: str, clients: int, wait_seconds: int, warmup: float, window: float,
-                           measure) -> dict:
+async def _idle_long_polls(
+    base_url: str, clients: int, wait_seconds: int, warmup: float, window: float, measure
+) -> dict:
     """`clients` connections each long polling an empty queue (GET ...?wait_seconds=N, again as soon as
     one answers), the idle consumers of a quiet system. After `warmup` seconds, measure() is called at
     the start and at the end of a `window`-second measurement; then every poll is abandoned (the
@@ -580,8 +623,14 @@ async def _idle_long_polls(base_url: str, clients: int, wait_seconds: int, warmu
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await _close_all(connections)
-    return {"answered": answered, "received": received, "errors": dict(errors), "elapsed": elapsed,
-            "before": before, "after": after}
+    return {
+        "answered": answered,
+        "received": received,
+        "errors": dict(errors),
+        "elapsed": elapsed,
+        "before": before,
+        "after": after,
+    }
 
 
 def run_idle(target: Target, duration: float, clients: int = IDLE_CLIENTS, echo=print) -> dict:
@@ -593,22 +642,33 @@ def run_idle(target: Target, duration: float, clients: int = IDLE_CLIENTS, echo=
     with target.connect() as conn:
         reset_tables(conn)
         with Server(target.url, 1) as server:
-            echo(f"bench http: {clients} idle long-polling clients (wait_seconds={wait_seconds}), 1 worker,"
-                 f" {window:.0f} s measured")
+            echo(
+                f"bench http: {clients} idle long-polling clients (wait_seconds={wait_seconds}), 1 worker,"
+                f" {window:.0f} s measured"
+            )
 
             def measure() -> tuple[float, int]:
                 return server.cpu_seconds(), statements_run(conn)
 
-            result = asyncio.run(_idle_long_polls(server.base_url, clients, wait_seconds, wait_seconds + 3.0,
-                                                  window, measure))
+            result = asyncio.run(
+                _idle_long_polls(server.base_url, clients, wait_seconds, wait_seconds + 3.0, window, measure)
+            )
         (cpu0, statements0), (cpu1, statements1) = result["before"], result["after"]
         elapsed = result["elapsed"]
         reset_tables(conn)
-    return {"case": "long-poll-idle", "clients": clients, "workers": 1, "wait_seconds": wait_seconds,
-            "window_seconds": elapsed, "server_cpu_percent_of_core": (cpu1 - cpu0) / elapsed * 100,
-            # the bench's first read of the counter is counted in the second
-            "database_statements_per_second": (statements1 - statements0 - 1) / elapsed,
-            "polls_answered": result["answered"], "messages_received": result["received"], "errors": result["errors"]}
+    return {
+        "case": "long-poll-idle",
+        "clients": clients,
+        "workers": 1,
+        "wait_seconds": wait_seconds,
+        "window_seconds": elapsed,
+        "server_cpu_percent_of_core": (cpu1 - cpu0) / elapsed * 100,
+        # the bench's first read of the counter is counted in the second
+        "database_statements_per_second": (statements1 - statements0 - 1) / elapsed,
+        "polls_answered": result["answered"],
+        "messages_received": result["received"],
+        "errors": result["errors"],
+    }
 
 
 def _ms(value: float | None) -> float | None:
@@ -629,15 +689,23 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                         result = asyncio.run(_publish(server.base_url, clients, duration))
                 stored = stored_ids(conn, result["ids"])
                 n = len(result["latencies"])
-                rows.append({
-                    "case": "publish", "clients": clients, "workers": workers, "requests": n,
-                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                    "requests_per_second": n / result["elapsed"],
-                    "messages_per_second": len(result["ids"]) / result["elapsed"],
-                    "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
-                    "lost": len(set(result["ids"])) - stored, "duplicates": len(result["ids"]) - len(set(result["ids"])),
-                    "errors": result["errors"], "checked": len(result["ids"]),
-                })
+                rows.append(
+                    {
+                        "case": "publish",
+                        "clients": clients,
+                        "workers": workers,
+                        "requests": n,
+                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                        "requests_per_second": n / result["elapsed"],
+                        "messages_per_second": len(result["ids"]) / result["elapsed"],
+                        "p50_ms": _ms(percentile(result["latencies"], 50)),
+                        "p99_ms": _ms(percentile(result["latencies"], 99)),
+                        "lost": len(set(result["ids"])) - stored,
+                        "duplicates": len(result["ids"]) - len(set(result["ids"])),
+                        "errors": result["errors"],
+                        "checked": len(result["ids"]),
+                    }
+                )
 
                 # consume + ack (limit=10, batch ack)
                 reset_tables(conn)
@@ -645,8 +713,10 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 prefill(conn, "bench-http-consume", prefilled)
                 vacuum_store(conn)
                 with Server(target.url, workers) as server:
-                    echo(f"bench http: consume+ack, {clients} clients, {workers} worker(s), {duration:.0f} s"
-                         f" (queue prefilled with {prefilled:,})")
+                    echo(
+                        f"bench http: consume+ack, {clients} clients, {workers} worker(s), {duration:.0f} s"
+                        f" (queue prefilled with {prefilled:,})"
+                    )
                     with CpuWindow(server) as cpu:
                         result = asyncio.run(_consume_ack(server.base_url, clients, duration))
                 remaining = queue_depth(conn, "bench-http-consume")
@@ -654,39 +724,60 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 duplicates = sum(c - 1 for c in result["received"].values())
                 n = len(result["latencies"])
                 consume_guess = max(consume_guess, result["acked"] / result["elapsed"])
-                rows.append({
-                    "case": "consume+ack", "clients": clients, "workers": workers, "requests": n,
-                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                    "requests_per_second": n / result["elapsed"],
-                    "messages_per_second": result["acked"] / result["elapsed"],
-                    "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
-                    # every prefilled message is either received (and acked: deleted) or still in the queue
-                    "lost": prefilled - unique - remaining, "duplicates": duplicates, "errors": result["errors"],
-                    "checked": unique, "ack_mismatch": result["ack_mismatch"], "ran_dry": result["ran_dry"],
-                })
+                rows.append(
+                    {
+                        "case": "consume+ack",
+                        "clients": clients,
+                        "workers": workers,
+                        "requests": n,
+                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                        "requests_per_second": n / result["elapsed"],
+                        "messages_per_second": result["acked"] / result["elapsed"],
+                        "p50_ms": _ms(percentile(result["latencies"], 50)),
+                        "p99_ms": _ms(percentile(result["latencies"], 99)),
+                        # every prefilled message is either received (and acked: deleted) or still in the queue
+                        "lost": prefilled - unique - remaining,
+                        "duplicates": duplicates,
+                        "errors": result["errors"],
+                        "checked": unique,
+                        "ack_mismatch": result["ack_mismatch"],
+                        "ran_dry": result["ran_dry"],
+                    }
+                )
 
                 # consume with acks (limit=10, each request acking the previous batch)
                 reset_tables(conn)
                 prefill(conn, "bench-http-consume", prefilled)
                 vacuum_store(conn)
                 with Server(target.url, workers) as server:
-                    echo(f"bench http: consume with acks, {clients} clients, {workers} worker(s), {duration:.0f} s"
-                         f" (queue prefilled with {prefilled:,})")
+                    echo(
+                        f"bench http: consume with acks, {clients} clients, {workers} worker(s), {duration:.0f} s"
+                        f" (queue prefilled with {prefilled:,})"
+                    )
                     with CpuWindow(server) as cpu:
                         result = asyncio.run(_consume_ack(server.base_url, clients, duration, acks_in_consume=True))
                 remaining = queue_depth(conn, "bench-http-consume")
                 unique = len(result["received"])
                 n = len(result["latencies"])
-                rows.append({
-                    "case": "consume-with-acks", "clients": clients, "workers": workers, "requests": n,
-                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                    "requests_per_second": n / result["elapsed"],
-                    "messages_per_second": result["acked"] / result["elapsed"],
-                    "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
-                    "lost": prefilled - unique - remaining,
-                    "duplicates": sum(c - 1 for c in result["received"].values()), "errors": result["errors"],
-                    "checked": unique, "ack_mismatch": result["ack_mismatch"], "ran_dry": result["ran_dry"],
-                })
+                rows.append(
+                    {
+                        "case": "consume-with-acks",
+                        "clients": clients,
+                        "workers": workers,
+                        "requests": n,
+                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                        "requests_per_second": n / result["elapsed"],
+                        "messages_per_second": result["acked"] / result["elapsed"],
+                        "p50_ms": _ms(percentile(result["latencies"], 50)),
+                        "p99_ms": _ms(percentile(result["latencies"], 99)),
+                        "lost": prefilled - unique - remaining,
+                        "duplicates": sum(c - 1 for c in result["received"].values()),
+                        "errors": result["errors"],
+                        "checked": unique,
+                        "ack_mismatch": result["ack_mismatch"],
+                        "ran_dry": result["ran_dry"],
+                    }
+                )
 
                 # SQS: SendMessage (the publish case's twin, to one queue), short
                 sqs_duration = max(1.0, duration / 2)
@@ -695,18 +786,27 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                     echo(f"bench http: SQS SendMessage, {clients} clients, {workers} worker(s), {sqs_duration:.0f} s")
                     with CpuWindow(server) as cpu:
                         result = asyncio.run(_sqs_send(server.base_url, clients, sqs_duration))
-                stored = conn.execute("select count(*) from fastqueue.messages where id = any(%s::uuid[])",
-                                      (result["ids"],)).fetchone()[0]
+                stored = conn.execute(
+                    "select count(*) from fastqueue.messages where id = any(%s::uuid[])", (result["ids"],)
+                ).fetchone()[0]
                 n = len(result["latencies"])
-                rows.append({
-                    "case": "sqs-send", "clients": clients, "workers": workers, "requests": n,
-                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                    "requests_per_second": n / result["elapsed"],
-                    "messages_per_second": len(result["ids"]) / result["elapsed"],
-                    "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
-                    "lost": len(set(result["ids"])) - stored, "duplicates": len(result["ids"]) - len(set(result["ids"])),
-                    "errors": result["errors"], "checked": len(result["ids"]),
-                })
+                rows.append(
+                    {
+                        "case": "sqs-send",
+                        "clients": clients,
+                        "workers": workers,
+                        "requests": n,
+                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                        "requests_per_second": n / result["elapsed"],
+                        "messages_per_second": len(result["ids"]) / result["elapsed"],
+                        "p50_ms": _ms(percentile(result["latencies"], 50)),
+                        "p99_ms": _ms(percentile(result["latencies"], 99)),
+                        "lost": len(set(result["ids"])) - stored,
+                        "duplicates": len(result["ids"]) - len(set(result["ids"])),
+                        "errors": result["errors"],
+                        "checked": len(result["ids"]),
+                    }
+                )
 
                 # SQS: ReceiveMessage + DeleteMessageBatch (the consume+ack case's twin), short
                 reset_tables(conn)
@@ -714,23 +814,34 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                 prefill(conn, "bench-http-consume", prefilled_sqs)
                 conn.execute("vacuum analyze fastqueue.messages")
                 with Server(target.url, workers) as server:
-                    echo(f"bench http: SQS ReceiveMessage+DeleteMessageBatch, {clients} clients, {workers} worker(s),"
-                         f" {sqs_duration:.0f} s (queue prefilled with {prefilled_sqs:,})")
+                    echo(
+                        f"bench http: SQS ReceiveMessage+DeleteMessageBatch, {clients} clients, {workers} worker(s),"
+                        f" {sqs_duration:.0f} s (queue prefilled with {prefilled_sqs:,})"
+                    )
                     with CpuWindow(server) as cpu:
                         result = asyncio.run(_sqs_receive_delete(server.base_url, clients, sqs_duration))
                 remaining = queue_depth(conn, "bench-http-consume")
                 unique = len(result["received"])
                 n = len(result["latencies"])
-                rows.append({
-                    "case": "sqs-receive+delete", "clients": clients, "workers": workers, "requests": n,
-                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                    "requests_per_second": n / result["elapsed"],
-                    "messages_per_second": result["acked"] / result["elapsed"],
-                    "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
-                    "lost": prefilled_sqs - unique - remaining,
-                    "duplicates": sum(c - 1 for c in result["received"].values()), "errors": result["errors"],
-                    "checked": unique, "ack_mismatch": result["ack_mismatch"], "ran_dry": result["ran_dry"],
-                })
+                rows.append(
+                    {
+                        "case": "sqs-receive+delete",
+                        "clients": clients,
+                        "workers": workers,
+                        "requests": n,
+                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                        "requests_per_second": n / result["elapsed"],
+                        "messages_per_second": result["acked"] / result["elapsed"],
+                        "p50_ms": _ms(percentile(result["latencies"], 50)),
+                        "p99_ms": _ms(percentile(result["latencies"], 99)),
+                        "lost": prefilled_sqs - unique - remaining,
+                        "duplicates": sum(c - 1 for c in result["received"].values()),
+                        "errors": result["errors"],
+                        "checked": unique,
+                        "ack_mismatch": result["ack_mismatch"],
+                        "ran_dry": result["ran_dry"],
+                    }
+                )
 
                 # end to end
                 reset_tables(conn)
@@ -740,20 +851,27 @@ def run(target: Target, clients_list: list[int], workers_list: list[int], durati
                         result = asyncio.run(_end_to_end(server.base_url, clients, duration))
                 received = result["received"]
                 n = len(result["latencies"])
-                rows.append({
-                    "case": "end-to-end", "clients": clients, "workers": workers, "requests": n,
-                    "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                    "requests_per_second": n / result["elapsed"],
-                    "messages_per_second": len(received) / result["elapsed"],
-                    "p50_ms": _ms(percentile(result["latencies"], 50)), "p99_ms": _ms(percentile(result["latencies"], 99)),
-                    "delivery_p50_ms": _ms(percentile(result["delivery_latencies"], 50)),
-                    "delivery_p99_ms": _ms(percentile(result["delivery_latencies"], 99)),
-                    "lost": len(result["published"] - set(received)),
-                    "duplicates": sum(c - 1 for c in received.values()),
-                    "unexpected": len(set(received) - result["published"]),
-                    "errors": result["errors"], "checked": len(result["published"]),
-                    "split": f"{result['publishers']} publishers + {result['consumers']} consumers",
-                })
+                rows.append(
+                    {
+                        "case": "end-to-end",
+                        "clients": clients,
+                        "workers": workers,
+                        "requests": n,
+                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                        "requests_per_second": n / result["elapsed"],
+                        "messages_per_second": len(received) / result["elapsed"],
+                        "p50_ms": _ms(percentile(result["latencies"], 50)),
+                        "p99_ms": _ms(percentile(result["latencies"], 99)),
+                        "delivery_p50_ms": _ms(percentile(result["delivery_latencies"], 50)),
+                        "delivery_p99_ms": _ms(percentile(result["delivery_latencies"], 99)),
+                        "lost": len(result["published"] - set(received)),
+                        "duplicates": sum(c - 1 for c in received.values()),
+                        "unexpected": len(set(received) - result["published"]),
+                        "errors": result["errors"],
+                        "checked": len(result["published"]),
+                        "split": f"{result['publishers']} publishers + {result['consumers']} consumers",
+                    }
+                )
                 reset_tables(conn)
     pool_max_size = os.environ.get("FASTQUEUE_DATABASE_POOL_MAX_SIZE") or str(
         Settings.model_fields["database_pool_max_size"].default

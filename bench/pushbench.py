@@ -14,9 +14,9 @@ import time
 from typing import Any
 
 import psycopg
-
 from fastqueue.push import PushDelivery
 from fastqueue.settings import Settings
+
 from bench.common import Target
 from bench.httpbench import percentile
 
@@ -108,7 +108,9 @@ def _pull_latency(url: str, queue_id: str, messages: int, interval: float) -> li
     ready.wait(10)
     with psycopg.connect(url, autocommit=True) as conn:
         for n in range(messages):
-            conn.execute("select fastqueue.publish('bench-pull-topic', %s::jsonb)", (json.dumps({"t": time.time(), "n": n}),))
+            conn.execute(
+                "select fastqueue.publish('bench-pull-topic', %s::jsonb)", (json.dumps({"t": time.time(), "n": n}),)
+            )
             time.sleep(interval)
     thread.join(30)
     done.set()
@@ -124,12 +126,16 @@ def run(target: Target, duration: float, echo: Any = print) -> dict[str, Any]:
     with psycopg.connect(url, autocommit=True, options="-c fastqueue.push_allow_private_networks=true") as conn:
         for topic in ("bench-push-topic", "bench-pull-topic"):
             conn.execute("select fastqueue.create_topic(%s)", (topic,))
-        conn.execute("select fastqueue.create_queue('bench-push', 'bench-push-topic', 30, 3600, push_endpoint => %s)",
-                     (endpoint,))
+        conn.execute(
+            "select fastqueue.create_queue('bench-push', 'bench-push-topic', 30, 3600, push_endpoint => %s)",
+            (endpoint,),
+        )
         conn.execute("select fastqueue.create_queue('bench-pull', 'bench-pull-topic', 30, 3600)")
         batch = [{"data": {"i": i}} for i in range(500)]
         for _ in range(0, backlog, 500):
-            conn.execute("select count(*) from fastqueue.publish_batch('bench-push-topic', %s::jsonb)", (json.dumps(batch),))
+            conn.execute(
+                "select count(*) from fastqueue.publish_batch('bench-push-topic', %s::jsonb)", (json.dumps(batch),)
+            )
         backlog = -(-backlog // 500) * 500
 
         echo(f"bench: push throughput, {backlog} messages to a no-op receiver ...")

@@ -7,8 +7,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import (PG_BINDIR, SQL_DIR, Target, prefill, prefill_raw, queue_depth, reset_tables, store_sizes,
-                          store_layout, store_state, stored_copies, vacuum_store)
+from bench.common import (
+    PG_BINDIR,
+    SQL_DIR,
+    Target,
+    prefill,
+    prefill_raw,
+    queue_depth,
+    reset_tables,
+    store_layout,
+    store_sizes,
+    store_state,
+    stored_copies,
+    vacuum_store,
+)
 
 PGBENCH = PG_BINDIR / "pgbench"
 
@@ -29,29 +41,75 @@ class Case:
 CASES = (
     Case("raw_insert", "raw_insert.sql", 1, None, "raw_insert", "raw INSERT, 1 row"),
     Case("publish_one", "publish_one.sql", 1, "raw_insert", "publish", "publish to 1 queue"),
-    Case("publish_fanout5", "publish_fanout5.sql", 5, "raw_insert", "publish", "publish fanning out to 5 queues (6 with filters)"),
+    Case(
+        "publish_fanout5",
+        "publish_fanout5.sql",
+        5,
+        "raw_insert",
+        "publish",
+        "publish fanning out to 5 queues (6 with filters)",
+    ),
     # 4 KiB payloads, for on-disk bytes per message (issue 15: fan-out stores the payload once) and
     # fan-out TPS with a payload that is TOASTed; not at 1 client (the issue asks for 4 and 16).
-    Case("publish_one_4k", "publish_one_4k.sql", 1, None, "publish", "publish to 1 queue, 4 KiB payload",
-         bytes_per_message=True, min_clients=2),
-    Case("publish_fanout5_4k", "publish_fanout5_4k.sql", 5, "publish_one_4k", "publish",
-         "publish fanning out to 5 queues, 4 KiB payload (vs: publish to 1 queue, 4 KiB)",
-         bytes_per_message=True, min_clients=2),
+    Case(
+        "publish_one_4k",
+        "publish_one_4k.sql",
+        1,
+        None,
+        "publish",
+        "publish to 1 queue, 4 KiB payload",
+        bytes_per_message=True,
+        min_clients=2,
+    ),
+    Case(
+        "publish_fanout5_4k",
+        "publish_fanout5_4k.sql",
+        5,
+        "publish_one_4k",
+        "publish",
+        "publish fanning out to 5 queues, 4 KiB payload (vs: publish to 1 queue, 4 KiB)",
+        bytes_per_message=True,
+        min_clients=2,
+    ),
     Case("raw_insert100", "raw_insert100.sql", 100, None, "raw_insert", "raw INSERT, 100 rows in one statement"),
-    Case("publish_batch100", "publish_batch100.sql", 100, "raw_insert100", "publish", "publish_batch of 100 to 1 queue"),
+    Case(
+        "publish_batch100", "publish_batch100.sql", 100, "raw_insert100", "publish", "publish_batch of 100 to 1 queue"
+    ),
     Case("raw_dequeue", "raw_dequeue.sql", 1, None, "raw_dequeue", "raw DELETE … SKIP LOCKED dequeue, 1 row"),
     Case("consume_ack_1", "consume_ack_1.sql", 1, "raw_dequeue", "consume", "consume 1 + ack"),
-    Case("consume_ack_next_1", "consume_ack_next_1.sql", 1, "raw_dequeue", "consume",
-         "consume 1 acking the previous one (ack_message_ids), one call per cycle",
-         (("msg_id", "00000000-0000-0000-0000-000000000000"),)),
-    Case("raw_dequeue100", "raw_dequeue100.sql", 100, None, "raw_dequeue", "raw DELETE … SKIP LOCKED dequeue, 100 rows"),
-    Case("consume_ack_10", "consume_ack_10.sql", 10, None, "consume",
-         "consume 10 + ack_messages (the SQL of the HTTP consume+ack case)", (("queue", "bench-consume"),)),
+    Case(
+        "consume_ack_next_1",
+        "consume_ack_next_1.sql",
+        1,
+        "raw_dequeue",
+        "consume",
+        "consume 1 acking the previous one (ack_message_ids), one call per cycle",
+        (("msg_id", "00000000-0000-0000-0000-000000000000"),),
+    ),
+    Case(
+        "raw_dequeue100", "raw_dequeue100.sql", 100, None, "raw_dequeue", "raw DELETE … SKIP LOCKED dequeue, 100 rows"
+    ),
+    Case(
+        "consume_ack_10",
+        "consume_ack_10.sql",
+        10,
+        None,
+        "consume",
+        "consume 10 + ack_messages (the SQL of the HTTP consume+ack case)",
+        (("queue", "bench-consume"),),
+    ),
     Case("consume_ack_100", "consume_ack_100.sql", 100, "raw_dequeue100", "consume", "consume 100 + ack_messages"),
 )
 
 # First guesses of messages/s per case for sizing the prefill; later runs use what was measured.
-_FIRST_GUESS = {"consume_ack_1": 4_000, "consume_ack_next_1": 6_000, "consume_ack_10": 20_000, "consume_ack_100": 40_000, "raw_dequeue": 8_000, "raw_dequeue100": 60_000}
+_FIRST_GUESS = {
+    "consume_ack_1": 4_000,
+    "consume_ack_next_1": 6_000,
+    "consume_ack_10": 20_000,
+    "consume_ack_100": 40_000,
+    "raw_dequeue": 8_000,
+    "raw_dequeue100": 60_000,
+}
 PREFILL_CAP = 3_000_000
 
 
@@ -91,14 +149,21 @@ def _watch_backends(target: Target, proc: subprocess.Popen, clients: int, durati
       (pg_locks has a row per mode; a fast-path slot holds every weak mode of one relation)."""
     window_start, window_end = 0.2 * duration, 0.8 * duration
     started = time.monotonic()
-    out: dict = {"lock_samples": 0, "slow_locks_max": None, "slow_locks_mean": None, "relation_locks_per_backend_max": None}
+    out: dict = {
+        "lock_samples": 0,
+        "slow_locks_max": None,
+        "slow_locks_mean": None,
+        "relation_locks_per_backend_max": None,
+    }
     slow_total = 0
     with target.connect() as conn:
         pids: list[int] = []
         cpu0 = commits0 = t0 = None
 
         def commits() -> int:
-            return conn.execute("select xact_commit from pg_stat_database where datname = current_database()").fetchone()[0]
+            return conn.execute(
+                "select xact_commit from pg_stat_database where datname = current_database()"
+            ).fetchone()[0]
 
         # bounded: one pass per 0.2 s until the end of the window (or pgbench's exit)
         for _ in range(int(window_end / 0.2) + 50):
@@ -106,8 +171,12 @@ def _watch_backends(target: Target, proc: subprocess.Popen, clients: int, durati
             if elapsed >= window_end or proc.poll() is not None:
                 break
             if len(pids) != clients:
-                pids = [row[0] for row in conn.execute(
-                    "select pid from pg_stat_activity where application_name = 'pgbench' and datname = current_database()")]
+                pids = [
+                    row[0]
+                    for row in conn.execute(
+                        "select pid from pg_stat_activity where application_name = 'pgbench' and datname = current_database()"
+                    )
+                ]
             if len(pids) == clients:
                 if cpu0 is None and duration >= 3 and elapsed >= window_start:
                     cpu0, commits0, t0 = _backend_cpu_seconds(pids), commits(), time.monotonic()
@@ -126,10 +195,28 @@ def _watch_backends(target: Target, proc: subprocess.Popen, clients: int, durati
     return out
 
 
-def pgbench(target: Target, script: str, clients: int, duration: float, variables: dict[str, str] | None = None,
-            per_statement: bool = False) -> dict:
-    cmd = [str(PGBENCH), "-n", "-M", "prepared", "-f", str(SQL_DIR / script), "-c", str(clients),
-           "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(max(1, round(duration)))]
+def pgbench(
+    target: Target,
+    script: str,
+    clients: int,
+    duration: float,
+    variables: dict[str, str] | None = None,
+    per_statement: bool = False,
+) -> dict:
+    cmd = [
+        str(PGBENCH),
+        "-n",
+        "-M",
+        "prepared",
+        "-f",
+        str(SQL_DIR / script),
+        "-c",
+        str(clients),
+        "-j",
+        str(min(clients, os.cpu_count() or 1)),
+        "-T",
+        str(max(1, round(duration))),
+    ]
     for name, value in (variables or {}).items():
         cmd += ["-D", f"{name}={value}"]
     if per_statement:
@@ -162,7 +249,9 @@ def pgbench(target: Target, script: str, clients: int, duration: float, variable
     return {
         "tps": float(tps.group(1)),
         # Server CPU per database transaction (a script run may hold several), over the middle of the run.
-        "backend_cpu_us_per_commit": (cpu["cpu_seconds"] / cpu["commits"] * 1e6) if cpu and cpu["commits"] > 0 else None,
+        "backend_cpu_us_per_commit": (cpu["cpu_seconds"] / cpu["commits"] * 1e6)
+        if cpu and cpu["commits"] > 0
+        else None,
         "backend_cpu_share": (cpu["cpu_seconds"] / cpu["seconds"]) if cpu else None,
         "latency_ms": float(latency.group(1)) if latency else None,
         "failed": int(failed.group(1)) if failed else 0,
@@ -200,8 +289,10 @@ def run(target: Target, clients_list: list[int], duration: float, echo=print, ca
                 # database; store_state's counters say whether it did (shown per case).
                 size_before = store_sizes(conn) if case.bytes_per_message else None
                 state_before = store_state(conn)
-                echo(f"bench sql: {case.name} at {clients} client(s), {duration:.0f} s"
-                     + (f" (queue prefilled with {needed:,})" if needed else ""))
+                echo(
+                    f"bench sql: {case.name} at {clients} client(s), {duration:.0f} s"
+                    + (f" (queue prefilled with {needed:,})" if needed else "")
+                )
                 result = pgbench(target, case.script, clients, duration, dict(case.variables))
                 if case.kind == "consume":
                     moved = needed - queue_depth(conn, "bench-consume")
@@ -217,26 +308,41 @@ def run(target: Target, clients_list: list[int], duration: float, echo=print, ca
                 ran_dry = case.kind in ("consume", "raw_dequeue") and moved >= needed
                 measured[case.name] = max(measured.get(case.name, 0), messages_per_second)
                 row = {
-                    "case": case.name, "label": case.label, "clients": clients, "tps": result["tps"],
-                    "messages_per_second": messages_per_second, "messages": moved,
+                    "case": case.name,
+                    "label": case.label,
+                    "clients": clients,
+                    "tps": result["tps"],
+                    "messages_per_second": messages_per_second,
+                    "messages": moved,
                     "nominal_messages_per_second": result["tps"] * case.messages_per_tx,
-                    "latency_ms": result["latency_ms"], "failed": result["failed"], "baseline": case.baseline,
-                    "ran_dry": ran_dry, "prefilled": needed, "command": result["command"],
+                    "latency_ms": result["latency_ms"],
+                    "failed": result["failed"],
+                    "baseline": case.baseline,
+                    "ran_dry": ran_dry,
+                    "prefilled": needed,
+                    "command": result["command"],
                     "backend_cpu_us_per_commit": result["backend_cpu_us_per_commit"],
                     "backend_cpu_share": result["backend_cpu_share"],
-                    "lock_samples": result["lock_samples"], "slow_locks_max": result["slow_locks_max"],
+                    "lock_samples": result["lock_samples"],
+                    "slow_locks_max": result["slow_locks_max"],
                     "slow_locks_mean": result["slow_locks_mean"],
                     "relation_locks_per_backend_max": result["relation_locks_per_backend_max"],
                     "rotations": (state_after["rotations"] - state_before["rotations"])
-                    if state_before and state_after else None,
+                    if state_before and state_after
+                    else None,
                 }
                 if size_before is not None:
                     size_after = store_sizes(conn)
                     published = moved / case.messages_per_tx  # each script run publishes one message
                     growth = size_after["total_bytes"] - size_before["total_bytes"]
-                    row.update({"messages_published": published, "store_growth_bytes": growth,
-                                "size_after": size_after,
-                                "bytes_per_message": growth / published if published else None})
+                    row.update(
+                        {
+                            "messages_published": published,
+                            "store_growth_bytes": growth,
+                            "size_after": size_after,
+                            "bytes_per_message": growth / published if published else None,
+                        }
+                    )
                 rows.append(row)
         reset_tables(conn)
     by_key = {(r["case"], r["clients"]): r for r in rows}
@@ -260,8 +366,15 @@ def run_depth(target: Target, depths: list[int], duration: float, echo=print) ->
             result = pgbench(target, "depth_consume10.sql", 1, duration, per_statement=True)
             # the script's first statement is the consume (pgbench -r truncates statement texts)
             consume_ms = result["statements"][0][0] if result["statements"] else None
-            rows.append({"depth": depth, "consume_ms": consume_ms, "cycle_ms": result["latency_ms"],
-                         "tps": result["tps"], "depth_after": queue_depth(conn, "bench-depth"),
-                         "command": result["command"]})
+            rows.append(
+                {
+                    "depth": depth,
+                    "consume_ms": consume_ms,
+                    "cycle_ms": result["latency_ms"],
+                    "tps": result["tps"],
+                    "depth_after": queue_depth(conn, "bench-depth"),
+                    "command": result["command"],
+                }
+            )
         reset_tables(conn)
     return {"rows": rows, "duration": duration}

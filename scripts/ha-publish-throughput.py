@@ -100,8 +100,12 @@ def main() -> None:
             http.post("/topics", json={"id": topic_id}).raise_for_status()
             http.post(
                 "/queues",
-                json={"id": f"{topic_id}-q", "topic_id": topic_id, "ack_deadline_seconds": 30,
-                      "message_retention_seconds": 3600},
+                json={
+                    "id": f"{topic_id}-q",
+                    "topic_id": topic_id,
+                    "ack_deadline_seconds": 30,
+                    "message_retention_seconds": 3600,
+                },
             ).raise_for_status()
         results: dict[str, list[float]] = {name: [] for name in servers}
         for n in range(rounds):
@@ -110,8 +114,10 @@ def main() -> None:
                 results[name].append(rate)
                 print(f"round {n + 1}, {name}: {rate:.0f} publishes/s", flush=True)
         for name, rates in results.items():
-            print(f"{name}: median {statistics.median(rates):.0f} publishes/s over {rounds} rounds of {seconds:.0f} s,"
-                  f" {CLIENTS} clients")
+            print(
+                f"{name}: median {statistics.median(rates):.0f} publishes/s over {rounds} rounds of {seconds:.0f} s,"
+                f" {CLIENTS} clients"
+            )
     finally:
         for process, _ in servers.values():
             process.terminate()

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import psycopg
-
 from fastqueue.database.sql_files import bookkeeping_file, repeatable_files
 
 DECLARED_SCHEMA = Path(__file__).resolve().parent.parent / "db" / "schema.sql"

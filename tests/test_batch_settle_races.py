@@ -27,11 +27,15 @@ CONCURRENT_CHANGES = {
 
 
 @pytest.mark.parametrize("change", sorted(CONCURRENT_CHANGES))
-def test_ack_messages_deletes_a_message_updated_while_it_waited(database_url: str, message_id: str, change: str) -> None:
+def test_ack_messages_deletes_a_message_updated_while_it_waited(
+    database_url: str, message_id: str, change: str
+) -> None:
     with psycopg.connect(database_url) as holder, psycopg.connect(database_url, autocommit=True) as observer:
         holder.execute(CONCURRENT_CHANGES[change], (message_id,))  # open transaction: the row is locked
-        batch = Call(database_url, lambda conn: conn.execute(
-            "select fastqueue.ack_messages(array[%s::uuid])", (message_id,)).fetchone()[0])
+        batch = Call(
+            database_url,
+            lambda conn: conn.execute("select fastqueue.ack_messages(array[%s::uuid])", (message_id,)).fetchone()[0],
+        )
         assert wait_until_blocked_or_done(observer, batch), "ack_messages did not wait for the row lock"
         holder.commit()
         batch.join()
@@ -44,15 +48,20 @@ def test_ack_messages_deletes_a_message_updated_while_it_waited(database_url: st
 def test_nack_messages_nacks_a_message_updated_while_it_waited(database_url: str, message_id: str) -> None:
     with psycopg.connect(database_url) as holder, psycopg.connect(database_url, autocommit=True) as observer:
         holder.execute(CONCURRENT_CHANGES["set_deadline"], (message_id,))
-        batch = Call(database_url, lambda conn: conn.execute(
-            "select fastqueue.nack_messages(array[%s::uuid], delay_seconds => 0)", (message_id,)).fetchone()[0])
+        batch = Call(
+            database_url,
+            lambda conn: conn.execute(
+                "select fastqueue.nack_messages(array[%s::uuid], delay_seconds => 0)", (message_id,)
+            ).fetchone()[0],
+        )
         assert wait_until_blocked_or_done(observer, batch), "nack_messages did not wait for the row lock"
         holder.commit()
         batch.join()
         assert batch.error is None, batch.error
         assert batch.result == 1, f"nack_messages counted {batch.result} of 1 message"
         available = observer.execute(
-            "select scheduled_at <= now() from fastqueue.messages where id = %s", (message_id,)).fetchone()
+            "select scheduled_at <= now() from fastqueue.messages where id = %s", (message_id,)
+        ).fetchone()
         assert available == (True,), "the nacked message is not available again"
 
 

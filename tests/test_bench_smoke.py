@@ -24,11 +24,31 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
 
     output = tmp_path / "BENCHMARKS.md"
     command = [
-        sys.executable, "-m", "bench", "--quick",
-        "--database-url", ADMIN_URL, "--database-name", unique_name("fq_bench"), "--drop-database",
-        "--duration", "1", "--clients", "2", "--http-clients", "4", "--workers", "1",
-        "--depths", "500,2000", "--endurance-duration", "6", "--sample-interval", "2",
-        "--output", str(output),
+        sys.executable,
+        "-m",
+        "bench",
+        "--quick",
+        "--database-url",
+        ADMIN_URL,
+        "--database-name",
+        unique_name("fq_bench"),
+        "--drop-database",
+        "--duration",
+        "1",
+        "--clients",
+        "2",
+        "--http-clients",
+        "4",
+        "--workers",
+        "1",
+        "--depths",
+        "500,2000",
+        "--endurance-duration",
+        "6",
+        "--sample-interval",
+        "2",
+        "--output",
+        str(output),
     ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=360)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -41,9 +61,17 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
     results = json.loads(output.with_suffix(".json").read_text())
     rows = results["sql"]["rows"]
     assert {r["case"] for r in rows} >= {
-        "publish_one", "publish_fanout5", "publish_batch100", "consume_ack_1", "consume_ack_next_1", "consume_ack_10",
+        "publish_one",
+        "publish_fanout5",
+        "publish_batch100",
+        "consume_ack_1",
+        "consume_ack_next_1",
+        "consume_ack_10",
         "consume_ack_100",
-        "raw_insert", "raw_dequeue", "publish_one_4k", "publish_fanout5_4k",
+        "raw_insert",
+        "raw_dequeue",
+        "publish_one_4k",
+        "publish_fanout5_4k",
     }
     assert all(r["failed"] == 0 for r in rows)
     # bytes per message of the 4 KiB cases: at least the payload itself went to disk for each message
@@ -57,7 +85,13 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
     assert all(r["consume_ms"] for r in results["depth"]["rows"])
     http = results["http"]["rows"]
     assert {r["case"] for r in http} == {
-        "publish", "consume+ack", "consume-with-acks", "sqs-send", "sqs-receive+delete", "end-to-end"}
+        "publish",
+        "consume+ack",
+        "consume-with-acks",
+        "sqs-send",
+        "sqs-receive+delete",
+        "end-to-end",
+    }
     for row in http:
         assert row["checked"] > 0, row
         assert row["lost"] == 0 and row["duplicates"] == 0, row

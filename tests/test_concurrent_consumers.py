@@ -52,8 +52,6 @@ def test_racing_consumers_each_get_distinct_messages(database_url: str) -> None:
     assert sum(1 for rows in delivered if rows) > 1, "only one consumer got work: the race did not happen"
 
     with psycopg.connect(database_url, autocommit=True) as conn:
-        acked = conn.execute(
-            "select count(*) filter (where fastqueue.ack(id)) from fastqueue.messages"
-        ).fetchone()[0]
+        acked = conn.execute("select count(*) filter (where fastqueue.ack(id)) from fastqueue.messages").fetchone()[0]
         assert acked == MESSAGES
         assert conn.execute("select count(*) from fastqueue.messages").fetchone()[0] == 0

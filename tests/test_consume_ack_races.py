@@ -29,8 +29,12 @@ def leased_id(database_url: str) -> str:
 def test_consume_acks_a_message_updated_while_it_waited(database_url: str, leased_id: str, change: str) -> None:
     with psycopg.connect(database_url) as holder, psycopg.connect(database_url, autocommit=True) as observer:
         holder.execute(CONCURRENT_CHANGES[change], (leased_id,))  # open transaction: the row is locked
-        consume = Call(database_url, lambda conn: conn.execute(
-            "select data ->> 'n' from fastqueue.consume('jobs', 10, array[%s::uuid])", (leased_id,)).fetchall())
+        consume = Call(
+            database_url,
+            lambda conn: conn.execute(
+                "select data ->> 'n' from fastqueue.consume('jobs', 10, array[%s::uuid])", (leased_id,)
+            ).fetchall(),
+        )
         assert wait_until_blocked_or_done(observer, consume), "consume did not wait for the row lock"
         holder.commit()
         consume.join()

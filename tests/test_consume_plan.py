@@ -79,21 +79,31 @@ def test_consume_uses_the_queue_index_at_100k_messages(conn: psycopg.Connection)
     nodes = [node for plan in pick_plans for node in walk(plan["Plan"])]
     # Both slots in one ordered scan: a Merge Append of the two children's queue index.
     assert any(n["Node Type"] == "Merge Append" for n in nodes), nodes
-    index_scans = [n for n in nodes if str(n.get("Relation Name", "")).startswith("deliveries_") and "Index" in n["Node Type"]]
+    index_scans = [
+        n for n in nodes if str(n.get("Relation Name", "")).startswith("deliveries_") and "Index" in n["Node Type"]
+    ]
     assert {n.get("Index Name") for n in index_scans} >= {
-        "deliveries_0_queue_id_scheduled_at_idx", "deliveries_1_queue_id_scheduled_at_idx"}, nodes
+        "deliveries_0_queue_id_scheduled_at_idx",
+        "deliveries_1_queue_id_scheduled_at_idx",
+    }, nodes
     all_nodes = [node for plan in pick_plans + update_plans for node in walk(plan["Plan"])]
     store = ("deliveries_0", "deliveries_1", "message_bodies_0", "message_bodies_1")
     assert not [n for n in all_nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in store]
     # No sort or hash of the body table: each leased row's body is one index probe on (slot, id).
     body_scans = [n for n in all_nodes if str(n.get("Relation Name", "")).startswith("message_bodies")]
     assert body_scans, all_nodes
-    assert all(n["Node Type"] == "Index Scan" and n.get("Index Name", "").endswith("_id_idx")
-               and "body_id" in n.get("Index Cond", "") for n in body_scans), body_scans
+    assert all(
+        n["Node Type"] == "Index Scan"
+        and n.get("Index Name", "").endswith("_id_idx")
+        and "body_id" in n.get("Index Cond", "")
+        for n in body_scans
+    ), body_scans
     assert not [n for n in all_nodes if n["Node Type"] in ("Hash", "Hash Join", "Merge Join")], all_nodes
     update_nodes = [node for plan in update_plans for node in walk(plan["Plan"])]
     assert {n.get("Index Name") for n in update_nodes if "Index" in n["Node Type"]} >= {
-        "deliveries_0_id_idx", "deliveries_1_id_idx"}, update_nodes
+        "deliveries_0_id_idx",
+        "deliveries_1_id_idx",
+    }, update_nodes
     assert any(n.get("Index Name", "").startswith("message_bodies_") for n in update_nodes), update_nodes
 
     conn.execute("select set_config('client_min_messages', 'notice', false)")

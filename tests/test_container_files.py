@@ -171,7 +171,12 @@ def docker_compose_config(*profiles: str) -> subprocess.CompletedProcess[str]:
     with tempfile.NamedTemporaryFile(suffix=".env") as no_variables:
         return subprocess.run(
             ["docker-compose", "--env-file", no_variables.name, "-f", str(COMPOSE_FILE), *options, "config"],
-            cwd=ROOT, env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=60, check=False,
+            cwd=ROOT,
+            env={"PATH": os.environ["PATH"]},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
 
 
@@ -179,7 +184,10 @@ def docker_compose_config(*profiles: str) -> subprocess.CompletedProcess[str]:
 def test_dockerfile_passes_hadolint(dockerfile: Path) -> None:
     result = subprocess.run(
         [str(HADOLINT), "--no-color", "--failure-threshold", "info", str(dockerfile)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, f"hadolint {dockerfile.relative_to(ROOT)}:\n{result.stdout}{result.stderr}"
 
@@ -255,7 +263,14 @@ def database_url(service: dict) -> tuple[str, str, int, str, str, str]:
     url = environment(service).get("FASTQUEUE_DATABASE_URL")
     assert url, "FASTQUEUE_DATABASE_URL is not set"
     parts = urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port or 5432, parts.username or "", parts.password or "", parts.path.lstrip("/")
+    return (
+        parts.scheme,
+        parts.hostname or "",
+        parts.port or 5432,
+        parts.username or "",
+        parts.password or "",
+        parts.path.lstrip("/"),
+    )
 
 
 def fastqueue_subcommand_exists(name: str, capsys: pytest.CaptureFixture[str]) -> bool:
@@ -360,7 +375,9 @@ def test_every_copy_source_exists_and_reaches_the_build_context(
                 assert copy.from_stage in stage_names, f"COPY --from={copy.from_stage}: no such stage"
                 continue
             for source in copy.sources:
-                assert (context / source).exists(), f"{dockerfile.relative_to(ROOT)}: COPY {source}: not in the repository"
+                assert (context / source).exists(), (
+                    f"{dockerfile.relative_to(ROOT)}: COPY {source}: not in the repository"
+                )
                 if dockerfile == APP_DOCKERFILE:
                     assert not ignored_by_dockerignore(source, patterns), f"COPY {source}: excluded by .dockerignore"
 
@@ -384,7 +401,13 @@ def test_dockerignore_keeps_local_state_out_of_the_context() -> None:
     patterns = dockerignore_patterns()
     for path in (".git", ".venv", ".fastqueue/pgdata/PG_VERSION", "test-output/report.xml", "app/__pycache__/x.pyc"):
         assert ignored_by_dockerignore(path, patterns), f"{path} would be sent to the Docker builder"
-    for path in ("app/commands/cli.py", "db/functions/publish.sql", "db/migrations", "pyproject.toml", "docker/healthcheck.py"):
+    for path in (
+        "app/commands/cli.py",
+        "db/functions/publish.sql",
+        "db/migrations",
+        "pyproject.toml",
+        "docker/healthcheck.py",
+    ):
         assert not ignored_by_dockerignore(path, patterns), f".dockerignore excludes {path}, which the image needs"
 
 
@@ -440,7 +463,9 @@ def test_healthcheck_passes_when_server_health_answers(tmp_path: Path, stub_serv
 
 
 def test_healthcheck_passes_under_docker_init(tmp_path: Path, stub_server: http.server.HTTPServer) -> None:
-    result = run_healthcheck(tmp_path, ["/sbin/docker-init", "--", "fastqueue", "server"], stub_server.server_address[1])
+    result = run_healthcheck(
+        tmp_path, ["/sbin/docker-init", "--", "fastqueue", "server"], stub_server.server_address[1]
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -457,7 +482,9 @@ def test_healthcheck_fails_when_nothing_listens(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["worker", "db-migrate"])
 def test_healthcheck_leaves_non_server_containers_healthy(tmp_path: Path, command: str) -> None:
-    result = run_healthcheck(tmp_path, ["/opt/fastqueue/bin/python", "/opt/fastqueue/bin/fastqueue", command], free_port())
+    result = run_healthcheck(
+        tmp_path, ["/opt/fastqueue/bin/python", "/opt/fastqueue/bin/fastqueue", command], free_port()
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -559,7 +586,9 @@ def test_compose_postgres_healthcheck_is_pg_isready_over_tcp(services: dict[str,
     assert options.get("-U") == env["POSTGRES_USER"] and options.get("-d") == env["POSTGRES_DB"]
 
 
-def test_compose_waits_are_conditions_the_targets_can_meet(services: dict[str, dict], app_image: list[Instruction]) -> None:
+def test_compose_waits_are_conditions_the_targets_can_meet(
+    services: dict[str, dict], app_image: list[Instruction]
+) -> None:
     app_has_healthcheck = bool(of(app_image, "HEALTHCHECK", final_stage(app_image)))
     for name, svc in services.items():
         for target, condition in depends_on(svc).items():
@@ -598,7 +627,9 @@ def test_compose_database_urls_match_the_database_they_point_at(services: dict[s
         assert scheme == "postgresql+psycopg2", f"{name}: use the quickstart's postgresql+psycopg2:// form"
         assert host in postgres, f"{name}: {host} is not a PostgreSQL service of this file"
         target = environment(postgres[host])
-        assert (database, port) == (target["POSTGRES_DB"], 5432), f"{name}: FASTQUEUE_DATABASE_URL names another database"
+        assert (database, port) == (target["POSTGRES_DB"], 5432), (
+            f"{name}: FASTQUEUE_DATABASE_URL names another database"
+        )
         if name in GATEWAY_SERVICES:
             # Never the superuser: the role gateway-role.sql makes, with the password it is given.
             assert user != target["POSTGRES_USER"], f"{name} must not log in as the superuser"
@@ -685,7 +716,9 @@ def test_gateway_role_script_for_real(admin_url: str, template_database: str) ->
             conn.execute(f'drop role if exists "{role}"')
 
 
-def test_compose_server_publishes_the_port_it_listens_on(services: dict[str, dict], app_image: list[Instruction]) -> None:
+def test_compose_server_publishes_the_port_it_listens_on(
+    services: dict[str, dict], app_image: list[Instruction]
+) -> None:
     server = services["server"]
     image_env = env_of(app_image, final_stage(app_image))
     env = {**image_env, **environment(server)}
@@ -723,7 +756,13 @@ def test_compose_test_profile_runs_pg_prove_over_db_tests(services: dict[str, di
     assert migrator.get("profiles") == ["test"]
     _, host, port, user, password, database = database_url(migrator)
     env = environment(runner)
-    assert (env.get("PGHOST"), env.get("PGPORT", "5432"), env.get("PGUSER"), env.get("PGPASSWORD"), env.get("PGDATABASE")) == (
+    assert (
+        env.get("PGHOST"),
+        env.get("PGPORT", "5432"),
+        env.get("PGUSER"),
+        env.get("PGPASSWORD"),
+        env.get("PGDATABASE"),
+    ) == (
         host,
         str(port),
         user,

@@ -25,8 +25,8 @@ def _error_from(conn: psycopg.Connection, statement: str) -> psycopg.Error:
     "statement",
     [
         # A foreign key's name, as a concurrent delete once let through (queues_topic_id_fkey).
-        "do $$ begin raise foreign_key_violation using message = 'insert or update on table \"queues\""
-        " violates foreign key constraint \"queues_topic_id_fkey\"'; end $$",
+        'do $$ begin raise foreign_key_violation using message = \'insert or update on table "queues"'
+        ' violates foreign key constraint "queues_topic_id_fkey"\'; end $$',
         "select 1 / 0",
         "select * from fastqueue.no_such_table",
         "do $$ begin raise exception 'internal detail: secret-7'; end $$",

@@ -39,9 +39,7 @@ def test_any_role_that_may_connect_hears_watched_queue_ids_and_nothing_else(
         eavesdropper.execute("listen fastqueue_available")  # no privilege is checked
 
         conn.execute("select fastqueue.watch_queue('payroll-watched', 'gateway', 60)")
-        conn.execute(
-            """select fastqueue.publish('payroll', '{"salary": 123456}', '{"employee": "alice"}')"""
-        )
+        conn.execute("""select fastqueue.publish('payroll', '{"salary": 123456}', '{"employee": "alice"}')""")
         heard = [(n.channel, n.payload) for n in eavesdropper.notifies(timeout=2, stop_after=5)]
     assert heard == [("fastqueue_available", "payroll-watched")], "the watched queue's id, and only that"
 

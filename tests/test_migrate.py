@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from fastqueue.commands.migrate import MigrationError, MigrationReport, migrate
 from fastqueue.database.sql_files import migration_files, repeatable_files
+
 from tests.test_migration_0007 import migrate_to_just_before
 
 MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9]+(_[a-z0-9]+)*\.sql$")
@@ -18,7 +19,9 @@ MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9]+(_[a-z0-9]+)*\.sql$")
 
 def recorded_migrations(url: str) -> list[tuple[str, str]]:
     with psycopg.connect(url) as conn:
-        return conn.execute("select version, applied_at::text from fastqueue.schema_migrations order by version").fetchall()
+        return conn.execute(
+            "select version, applied_at::text from fastqueue.schema_migrations order by version"
+        ).fetchall()
 
 
 def test_migration_files_are_named_nnnn_description() -> None:
@@ -39,7 +42,9 @@ def test_fresh_database_gets_every_migration_and_function(empty_database_url: st
     with psycopg.connect(empty_database_url) as conn:
         tables = {r[0] for r in conn.execute("select tablename from pg_tables where schemaname = 'fastqueue'")}
         views = {r[0] for r in conn.execute("select viewname from pg_views where schemaname = 'fastqueue'")}
-        functions = {r[0] for r in conn.execute("select proname from pg_proc where pronamespace = 'fastqueue'::regnamespace")}
+        functions = {
+            r[0] for r in conn.execute("select proname from pg_proc where pronamespace = 'fastqueue'::regnamespace")
+        }
     assert {"topics", "queues", "deliveries", "message_bodies", "schema_migrations"} <= tables
     assert "messages" in views  # the rotated store's view of a message (migration 0009)
     assert {"publish", "consume", "ack", "nack", "cleanup", "queue_stats"} <= functions
@@ -158,7 +163,9 @@ def test_messages_at_0008_are_carried_into_the_rotated_store(empty_database_url:
             "       updated_at, ordering_key, ordering_sequence from fastqueue.messages order by id"
         ).fetchall()
     report = migrate(empty_database_url, echo=lambda _: None)
-    assert [name[:4] for name in report.applied] == ["0009"] + [p.name[:4] for p in migration_files() if p.name[:4] > "0009"]
+    assert [name[:4] for name in report.applied] == ["0009"] + [
+        p.name[:4] for p in migration_files() if p.name[:4] > "0009"
+    ]
 
     with psycopg.connect(empty_database_url, autocommit=True) as conn:
         # Every row as it was, column for column, through the view; one body per row, all in slot 0.
@@ -167,13 +174,23 @@ def test_messages_at_0008_are_carried_into_the_rotated_store(empty_database_url:
         assert conn.execute(
             "select count(*), count(distinct body_id), min(slot), max(slot) from fastqueue.deliveries"
         ).fetchone() == (8, 8, 0, 0)
-        assert conn.execute("select count(*), min(slot), max(slot) from fastqueue.message_bodies").fetchone() == (8, 0, 0)
+        assert conn.execute("select count(*), min(slot), max(slot) from fastqueue.message_bodies").fetchone() == (
+            8,
+            0,
+            0,
+        )
 
         # peek: every stored message of the queue, in consume's order, the expired one first (oldest
         # scheduled_at; peek shows what is stored).
         peeked = conn.execute("select data ->> 'state', delivery_attempts from fastqueue.peek('work', 10)").fetchall()
-        assert peeked == [("expired", 0), ("available", 0), ("over-delivered", 3), ("nacked", 2),
-                          ("leased", 1), ("delayed", 0)]
+        assert peeked == [
+            ("expired", 0),
+            ("available", 0),
+            ("over-delivered", 3),
+            ("nacked", 2),
+            ("leased", 1),
+            ("delayed", 0),
+        ]
         # queue_stats: available 1 (the over-delivered one waits for cleanup), in flight 2 (leased,
         # nacked), delayed 1, dead-letter candidates 1.
         stats = conn.execute(
@@ -192,7 +209,9 @@ def test_messages_at_0008_are_carried_into_the_rotated_store(empty_database_url:
         assert conn.execute("select fastqueue.ack('00000000-0000-4000-8000-000000000004', 2)").fetchone() == (True,)
 
         # consume leases the available one only, its old id and its payload.
-        leases = conn.execute("select id::text, data ->> 'state', delivery_attempts from fastqueue.consume('work', 10)").fetchall()
+        leases = conn.execute(
+            "select id::text, data ->> 'state', delivery_attempts from fastqueue.consume('work', 10)"
+        ).fetchall()
         assert leases == [("00000000-0000-4000-8000-000000000001", "available", 1)]
 
         # Ordering keys keep their sequence: the first of the key, then (its ack in the same call)

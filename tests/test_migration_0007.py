@@ -87,5 +87,10 @@ def test_deduplication_records_from_before_get_the_fingerprint_of_their_copies(e
         ).fetchall()
         assert retry == [(message_id,)]
         # A record whose copies were all gone before the upgrade has nothing left to show.
-        assert conn.execute("""select * from fastqueue.publish('events', '{"probe": 1}', deduplication_id => 'all-acked')""").fetchall() == []
+        assert (
+            conn.execute(
+                """select * from fastqueue.publish('events', '{"probe": 1}', deduplication_id => 'all-acked')"""
+            ).fetchall()
+            == []
+        )
         assert conn.execute("select count(*) from fastqueue.messages").fetchone() == (1,)

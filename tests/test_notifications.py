@@ -45,14 +45,19 @@ def test_ack_of_a_keyed_message_wakes_its_queue(conn: psycopg.Connection, listen
     conn.execute("""select fastqueue.publish('orders', '{"n": 4}', ordering_key => 'k')""")
     received(listener)
     [third] = conn.execute("select id from fastqueue.consume('ordered', 10)").fetchall()
-    assert conn.execute("select count(*) from fastqueue.consume('ordered', 10, array[%s]::uuid[])", third).fetchone()[0] == 0
+    assert (
+        conn.execute("select count(*) from fastqueue.consume('ordered', 10, array[%s]::uuid[])", third).fetchone()[0]
+        == 0
+    )
     assert received(listener) == ["ordered"]
 
 
 def test_cleanup_wakes_the_dead_queue_it_fills(conn: psycopg.Connection, listener: psycopg.Connection) -> None:
     conn.execute("select fastqueue.create_topic('events')")
     conn.execute("select fastqueue.create_queue('dead', null, 30, 600)")
-    conn.execute("select fastqueue.create_queue('work', 'events', 30, 600, dead_queue_id => 'dead', message_max_deliveries => 1)")
+    conn.execute(
+        "select fastqueue.create_queue('work', 'events', 30, 600, dead_queue_id => 'dead', message_max_deliveries => 1)"
+    )
     conn.execute("select fastqueue.watch_queue('dead', 'test', 60)")
     conn.execute("""select fastqueue.publish('events', '{"n": 1}')""")
     conn.execute("select * from fastqueue.consume('work', 1)")
@@ -85,7 +90,9 @@ def test_only_watched_queues_are_notified(conn: psycopg.Connection, listener: ps
 
     # A watch that has run out, or was ended with 0 seconds, notifies nobody; cleanup deletes old ones.
     conn.execute("select fastqueue.watch_queue('unwatched', 'test', 1)")
-    conn.execute("update fastqueue.queue_watchers set watched_until = now() - interval '1 second' where queue_id = 'unwatched'")
+    conn.execute(
+        "update fastqueue.queue_watchers set watched_until = now() - interval '1 second' where queue_id = 'unwatched'"
+    )
     assert conn.execute("select fastqueue.watch_queue('watched', 'test', 0)").fetchone() == (None,)
     conn.execute("""select fastqueue.publish('events', '{"n": 6}')""")
     assert received(listener) == []

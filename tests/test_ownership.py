@@ -76,7 +76,9 @@ def test_a_non_superuser_member_of_fastqueue_owner_can_migrate(empty_database_ur
     with psycopg.connect(empty_database_url, autocommit=True) as conn:
         conn.execute(sql.SQL("grant fastqueue_owner to {}").format(sql.Identifier(login_role)))
         database = conn.info.dbname
-        conn.execute(sql.SQL("grant create on database {} to {}").format(sql.Identifier(database), sql.Identifier(login_role)))
+        conn.execute(
+            sql.SQL("grant create on database {} to {}").format(sql.Identifier(database), sql.Identifier(login_role))
+        )
     as_migrator = url_as(empty_database_url, login_role)
     first = migrate(as_migrator, echo=lambda _: None)
     assert first.applied, "every migration ran as the non-superuser"

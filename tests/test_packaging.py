@@ -36,8 +36,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
-        and not key.startswith("FASTQUEUE_")
+        if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP") and not key.startswith("FASTQUEUE_")
     }
     env.update(extra)
     return env
@@ -62,7 +61,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("checkout")
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        timeout=60,
     ).stdout.decode()
     for name in filter(None, listed.split("\0")):
         origin = ROOT / name
@@ -86,8 +88,15 @@ def installed(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], venv.parent, 120)
     _run(
         [
-            sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"),
-            "install", "--quiet", "--disable-pip-version-check", str(wheel),
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(wheel),
         ],
         venv.parent,
         300,
@@ -151,7 +160,9 @@ def test_dockerfile_build_stage_context_builds_the_same_wheel(wheel: Path, tmp_p
         for source in copy.sources:
             origin = ROOT / source
             if origin.is_dir():
-                shutil.copytree(origin, src / copy.dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(
+                    origin, src / copy.dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+                )
             else:
                 target = src / copy.dest / origin.name if copy.dest.endswith("/") else src / copy.dest
                 target.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,9 @@ def test_publish_is_delivered_only_when_the_callers_transaction_commits(database
         publisher.execute("""select fastqueue.publish('orders', '{"order_id": 1}')""")
         assert consumer.execute("select * from fastqueue.consume('billing')").fetchall() == [], "seen before commit"
         publisher.rollback()
-        assert consumer.execute("select * from fastqueue.consume('billing')").fetchall() == [], "delivered after rollback"
+        assert consumer.execute("select * from fastqueue.consume('billing')").fetchall() == [], (
+            "delivered after rollback"
+        )
 
         publisher.execute("insert into orders values (2)")
         publisher.execute("""select fastqueue.publish('orders', '{"order_id": 2}')""")

@@ -65,7 +65,9 @@ def test_concurrent_duplicate_publishes_store_one_set(database_url: str) -> None
         stored = conn.execute("select id::text, data from fastqueue.messages order by queue_id").fetchall()
     assert len(stored) == 2, "exactly one publish fanned out (one copy per queue)"
     winner = stored[0][1]
-    same_message = [slot for slot in range(PUBLISHERS) if winner == ({"order": 42} if slot % 2 == 0 else {"publisher": slot})]
+    same_message = [
+        slot for slot in range(PUBLISHERS) if winner == ({"order": 42} if slot % 2 == 0 else {"publisher": slot})
+    ]
     assert same_message, winner
     for slot, answer in enumerate(answers):
         if slot in same_message:
@@ -84,7 +86,9 @@ def test_ordering_with_concurrent_consumers(database_url: str) -> None:
             for n in range(PER_KEY)
             for key in range(KEYS)
         ]
-        conn.execute("select count(*) from fastqueue.publish_batch('events', %s)", (psycopg.types.json.Jsonb(messages),))
+        conn.execute(
+            "select count(*) from fastqueue.publish_batch('events', %s)", (psycopg.types.json.Jsonb(messages),)
+        )
 
     acked: dict[str, list[int]] = defaultdict(list)
     lock = threading.Lock()

@@ -17,7 +17,6 @@ from typing import Any
 
 import psycopg
 import pytest
-
 from fastqueue.push import PushDelivery
 from fastqueue.push.window import Window, retry_delay
 from fastqueue.settings import Settings
@@ -39,7 +38,12 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
-                request = {"at": time.monotonic(), "path": self.path, "headers": dict(self.headers.items()), "body": body}
+                request = {
+                    "at": time.monotonic(),
+                    "path": self.path,
+                    "headers": dict(self.headers.items()),
+                    "body": body,
+                }
                 with receiver.lock:
                     receiver.concurrent += 1
                     receiver.max_concurrent = max(receiver.max_concurrent, receiver.concurrent)
@@ -117,11 +121,19 @@ def count(conn: psycopg.Connection[Any], queue_id: str) -> int:
     return int(row[0])
 
 
-def publish(conn: psycopg.Connection[Any], data: dict[str, Any] | str, attributes: dict[str, str] | None = None,
-            ordering_key: str | None = None) -> str:
+def publish(
+    conn: psycopg.Connection[Any],
+    data: dict[str, Any] | str,
+    attributes: dict[str, str] | None = None,
+    ordering_key: str | None = None,
+) -> str:
     row = conn.execute(
         "select id from fastqueue.publish('events', %s::jsonb, %s::jsonb, ordering_key => %s)",
-        (data if isinstance(data, str) else json.dumps(data), json.dumps(attributes) if attributes else None, ordering_key),
+        (
+            data if isinstance(data, str) else json.dumps(data),
+            json.dumps(attributes) if attributes else None,
+            ordering_key,
+        ),
     ).fetchone()
     assert row is not None
     return str(row[0])
@@ -168,6 +180,7 @@ def test_failures_retry_with_growing_delays_and_end_in_the_dead_queue(
     publish(admin, {"n": 1})
     _, stop = run_delivery(database_url)
     try:
+
         def moved() -> bool:
             admin.execute("select fastqueue.cleanup()")
             return count(admin, "hooks-dead") == 1
@@ -214,7 +227,9 @@ def verify_as_docs_say(secret: str, header: str, body: bytes, tolerance: int = 3
     return hmac.compare_digest(expected, fields["v1"])
 
 
-def test_the_signature_verifies_as_documented(admin: psycopg.Connection[Any], database_url: str, receiver: Receiver) -> None:
+def test_the_signature_verifies_as_documented(
+    admin: psycopg.Connection[Any], database_url: str, receiver: Receiver
+) -> None:
     secret = "a-long-enough-secret-0123"
     admin.execute(
         "select fastqueue.create_queue('hooks', 'events', 30, 600, push_endpoint => %s, push_secret => %s)",
@@ -267,8 +282,11 @@ def test_ordering_keys_are_pushed_one_at_a_time_in_order(
     finally:
         stop()
     for key in ("a", "b"):
-        order = [json.loads(r["body"])["message"]["data"]["n"] for r in receiver.requests
-                 if json.loads(r["body"])["message"]["data"]["key"] == key]
+        order = [
+            json.loads(r["body"])["message"]["data"]["n"]
+            for r in receiver.requests
+            if json.loads(r["body"])["message"]["data"]["key"] == key
+        ]
         assert order == list(range(8))
     assert overlaps == []
 
@@ -322,9 +340,17 @@ def test_the_window_shrinks_and_grows_back_against_an_endpoint(
 def test_private_addresses_are_refused_with_the_switch_off(
     admin: psycopg.Connection[Any], database_url: str, receiver: Receiver
 ) -> None:
-    with psycopg.connect(database_url, autocommit=True, options="-c fastqueue.push_allow_private_networks=false") as off:
-        for url in (receiver.url("127.0.0.1"), receiver.url("localhost"), "http://[::1]/", "http://10.1.2.3/",
-                    "http://169.254.169.254/latest", "http://224.0.0.1/"):
+    with psycopg.connect(
+        database_url, autocommit=True, options="-c fastqueue.push_allow_private_networks=false"
+    ) as off:
+        for url in (
+            receiver.url("127.0.0.1"),
+            receiver.url("localhost"),
+            "http://[::1]/",
+            "http://10.1.2.3/",
+            "http://169.254.169.254/latest",
+            "http://224.0.0.1/",
+        ):
             with pytest.raises(psycopg.errors.InvalidParameterValue, match="FASTQUEUE_PUSH_ALLOW_PRIVATE_NETWORKS"):
                 off.execute("select fastqueue.create_queue('x', null, 30, 600, push_endpoint => %s)", (url,))
     # Written with the switch on, delivered by a worker with it off: refused at connection time, for a
@@ -336,6 +362,7 @@ def test_private_addresses_are_refused_with_the_switch_off(
     publish(admin, {"n": 1})
     _, stop = run_delivery(database_url, allow_private=False)
     try:
+
         def refused() -> bool:
             rows = admin.execute("select queue_id, outcomes from fastqueue.push_metrics()").fetchall()
             return {q for q, outcomes in rows if outcomes.get("blocked", 0) >= 1} == {"literal", "named"}
@@ -349,11 +376,16 @@ def test_private_addresses_are_refused_with_the_switch_off(
 def worker_process(database_url: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [str(Path(sys.executable).with_name("fastqueue")), "worker"],
-        env={**os.environ, "FASTQUEUE_DATABASE_URL": database_url, "FASTQUEUE_PUSH_ALLOW_PRIVATE_NETWORKS": "true",
-             # The worker's other jobs (cleanup, the store's rotation) on an hour's interval: the
-             # tests watch what push delivery alone sends to the database.
-             "FASTQUEUE_QUEUE_CLEANUP_INTERVAL_SECONDS": "3600", "FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS": "3600",
-             **env},
+        env={
+            **os.environ,
+            "FASTQUEUE_DATABASE_URL": database_url,
+            "FASTQUEUE_PUSH_ALLOW_PRIVATE_NETWORKS": "true",
+            # The worker's other jobs (cleanup, the store's rotation) on an hour's interval: the
+            # tests watch what push delivery alone sends to the database.
+            "FASTQUEUE_QUEUE_CLEANUP_INTERVAL_SECONDS": "3600",
+            "FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS": "3600",
+            **env,
+        },
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -363,7 +395,9 @@ def acked_ids(receiver: Receiver) -> set[str]:
     return {json.loads(r["body"])["message"]["id"] for r in receiver.requests if r.get("status") == 200}
 
 
-def test_a_sigkilled_worker_loses_nothing(admin: psycopg.Connection[Any], database_url: str, receiver: Receiver) -> None:
+def test_a_sigkilled_worker_loses_nothing(
+    admin: psycopg.Connection[Any], database_url: str, receiver: Receiver
+) -> None:
     admin.execute("select fastqueue.create_queue('hooks', 'events', 3, 600, push_endpoint => %s)", (receiver.url(),))
     ids = {publish(admin, {"n": n}) for n in range(6)}
     hold = threading.Event()
@@ -389,7 +423,9 @@ def test_a_sigkilled_worker_loses_nothing(admin: psycopg.Connection[Any], databa
     assert ids <= acked_ids(receiver)
 
 
-def test_sigterm_lets_requests_in_flight_finish(admin: psycopg.Connection[Any], database_url: str, receiver: Receiver) -> None:
+def test_sigterm_lets_requests_in_flight_finish(
+    admin: psycopg.Connection[Any], database_url: str, receiver: Receiver
+) -> None:
     admin.execute("select fastqueue.create_queue('hooks', 'events', 10, 600, push_endpoint => %s)", (receiver.url(),))
     publish(admin, {"n": 1})
     receiver.behaviour = lambda _: (200, 1.5)
@@ -405,18 +441,18 @@ def test_sigterm_lets_requests_in_flight_finish(admin: psycopg.Connection[Any], 
     assert "push delivery stopped" in (worker.stderr.read() if worker.stderr else "")
 
 
-def test_an_idle_push_queue_costs_no_queries(admin: psycopg.Connection[Any], database_url: str, receiver: Receiver,
-                                             admin_url: str) -> None:
+def test_an_idle_push_queue_costs_no_queries(
+    admin: psycopg.Connection[Any], database_url: str, receiver: Receiver, admin_url: str
+) -> None:
     admin.execute("select fastqueue.create_queue('hooks', 'events', 30, 600, push_endpoint => %s)", (receiver.url(),))
     database = psycopg.conninfo.conninfo_to_dict(database_url)["dbname"]
     worker = worker_process(database_url)
     # Every session of the test's database (the worker's LISTEN and pool connections, and this test's
     # idle admin connection): a statement would move its state_change, a new session would add a row.
-    activity = (
-        "select pid, application_name, state, state_change from pg_stat_activity where datname = %s order by pid"
-    )
+    activity = "select pid, application_name, state, state_change from pg_stat_activity where datname = %s order by pid"
     try:
         with psycopg.connect(admin_url, autocommit=True) as watcher:
+
             def pushing() -> bool:
                 names = [row[1] for row in watcher.execute(activity, (database,)).fetchall()]
                 return names.count("fastqueue-push") >= 1 and "fastqueue-push-listener" in names

@@ -23,8 +23,9 @@ def cli(database_url: str | None, *args: str, timeout: float = 60, **env: str) -
     if database_url:
         environment["FASTQUEUE_DATABASE_URL"] = database_url
     environment |= env
-    return subprocess.run([str(FASTQUEUE), *args], env=environment, capture_output=True, text=True, timeout=timeout,
-                          cwd="/", check=False)
+    return subprocess.run(
+        [str(FASTQUEUE), *args], env=environment, capture_output=True, text=True, timeout=timeout, cwd="/", check=False
+    )
 
 
 def lines(output: str) -> list[dict]:
@@ -53,7 +54,9 @@ def test_every_queue_command_has_help() -> None:
 
 
 def test_publish_consume_ack(events: str) -> None:
-    published = cli(events, "publish", "events", '{"order": 42}', "--attribute", "kind=created", "--attribute", "region=eu=1")
+    published = cli(
+        events, "publish", "events", '{"order": 42}', "--attribute", "kind=created", "--attribute", "region=eu=1"
+    )
     assert published.returncode == 0, published.stderr
     [copy] = lines(published.stdout)
     assert copy["queue_id"] == "work" and copy["data"] == {"order": 42}
@@ -84,8 +87,12 @@ def test_consume_without_ack_leases_and_wait_waits_for_a_message(events: str) ->
     waited = cli(events, "consume", "work", "--wait", "1")
     assert waited.returncode == 0 and waited.stdout == "", waited.stdout
     # A publish while it waits is consumed.
-    waiting = subprocess.Popen([str(FASTQUEUE), "consume", "work", "--wait", "20", "--ack"],
-                               env={**os.environ, "FASTQUEUE_DATABASE_URL": events}, stdout=subprocess.PIPE, text=True)
+    waiting = subprocess.Popen(
+        [str(FASTQUEUE), "consume", "work", "--wait", "20", "--ack"],
+        env={**os.environ, "FASTQUEUE_DATABASE_URL": events},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         cli(events, "publish", "events", '{"n": 2}')
         output, _ = waiting.communicate(timeout=40)

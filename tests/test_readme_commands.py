@@ -50,7 +50,11 @@ def test_development_section_lists_the_tree_as_ls_shows_it() -> None:
     (tree,) = fenced(section(README.read_text(), "## Development"), "")
     tracked = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout.split()
     # As `ls` shows it: hidden files (.gitignore, .ci/, ...) aside.
     top = {name.split("/", 1)[0] for name in tracked if (ROOT / name).exists() and not name.startswith(".")}
@@ -61,7 +65,8 @@ def test_development_section_lists_the_tree_as_ls_shows_it() -> None:
         end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith(" ")), len(lines))
         listed = _tree_entries("\n".join(lines[start + 1 : end]), "  ")
         present = {
-            path.name for path in (ROOT / folder).iterdir()
+            path.name
+            for path in (ROOT / folder).iterdir()
             if path.name not in ("__pycache__", "__init__.py") and not path.name.startswith(".")
         }
         assert listed == present, f"the README's tree of {folder}/ and `ls {folder}` differ"
@@ -90,8 +95,12 @@ def test_readme_commands_run_as_written_in_order() -> None:
         # From a folder of its own: the commands must not depend on the checkout being the working directory,
         # except those that name .venv/, which a newcomer types in the checkout.
         shell = subprocess.run(
-            ["bash", "-e", "-u", "-o", "pipefail", "-c", script], cwd=ROOT, env=env,
-            capture_output=True, text=True, timeout=180,
+            ["bash", "-e", "-u", "-o", "pipefail", "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         assert shell.returncode == 0, f"{shell.stdout}\n{shell.stderr}"
         lines = shell.stdout.splitlines()
@@ -111,8 +120,12 @@ def test_readme_commands_run_as_written_in_order() -> None:
 
         psql = psql_command.replace(":54329/", f":{pgport}/").split()
         session = subprocess.run(
-            [*psql, "-X", "-v", "ON_ERROR_STOP=1"], input=psql_session, env=env,
-            capture_output=True, text=True, timeout=120,
+            [*psql, "-X", "-v", "ON_ERROR_STOP=1"],
+            input=psql_session,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert session.returncode == 0, f"{session.stdout}\n{session.stderr}"
         assert "ERROR" not in session.stderr, session.stderr

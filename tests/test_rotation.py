@@ -153,7 +153,9 @@ def test_no_message_is_lost_or_leased_twice_across_rotations_under_concurrent_co
                 to_ack = []
                 for row in rows:
                     with ledger.lock:
-                        ledger.leases[row["id"]].append((row["delivery_attempts"], row["updated_at"], row["scheduled_at"]))
+                        ledger.leases[row["id"]].append(
+                            (row["delivery_attempts"], row["updated_at"], row["scheduled_at"])
+                        )
                     dice = choose.random()
                     if dice < 0.1 and row["delivery_attempts"] < 3:
                         assert conn.execute(
@@ -297,7 +299,9 @@ def test_a_rotation_that_cannot_get_its_lock_skips_changes_nothing_and_the_next_
         assert leased[0]["id"] in carried and carried[leased[0]["id"]]["delivery_attempts"] == 1
 
 
-def test_a_second_attempt_during_a_rotation_gives_way(database_url: str, rotator: psycopg.Connection[dict[str, Any]]) -> None:
+def test_a_second_attempt_during_a_rotation_gives_way(
+    database_url: str, rotator: psycopg.Connection[dict[str, Any]]
+) -> None:
     with connect(database_url, autocommit=False) as first:
         first.execute("set fastqueue.rotation_min_changes = 0")
         assert rotate(first)["outcome"] == "rotated"  # its transaction, and the rotation's lock, stay open
@@ -320,9 +324,11 @@ def test_a_consume_with_acks_and_a_fenced_ack_waiting_behind_a_rotation_act_on_t
         leased = [row["id"] for row in conn.execute("select id from fastqueue.consume('work', 2)").fetchall()]
         (unleased,) = {row["id"] for row in store_rows(conn)} - set(leased)
 
-        with connect(database_url) as consumer, connect(database_url) as acker, connect(
-            database_url, autocommit=False
-        ) as rotation:
+        with (
+            connect(database_url) as consumer,
+            connect(database_url) as acker,
+            connect(database_url, autocommit=False) as rotation,
+        ):
             # Sessions whose plans are cached (plpgsql caches a plan per statement after its first runs).
             for _ in range(6):
                 consumer.execute("select * from fastqueue.consume('warm', 1, array[gen_random_uuid()])").fetchall()
@@ -386,7 +392,9 @@ def test_a_held_snapshot_does_not_stop_rotation(database_url: str, rotator: psyc
             unacked_newer = set(newer[-10:])
             for start in range(0, 1990, 500):
                 conn.execute("select fastqueue.ack_messages(%s::uuid[])", (newer[start : min(start + 500, 1990)],))
-            children = f"pg_relation_size('fastqueue.deliveries_{slot}') + pg_relation_size('fastqueue.message_bodies_{slot}')"
+            children = (
+                f"pg_relation_size('fastqueue.deliveries_{slot}') + pg_relation_size('fastqueue.message_bodies_{slot}')"
+            )
             size_before = conn.execute(f"select {children} as b").fetchone()
             first = rotate_until_rotated(rotator)  # retires the other, empty slot
             second = rotate_until_rotated(rotator)  # retires the messages' slot, carrying the 15 unacked

@@ -22,8 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def start_run(env: dict[str, str]) -> subprocess.Popen:
     # A session of its own, like a terminal's foreground job, so the SIGINT reaches every process of it.
     return subprocess.Popen(
-        [ROOT / "scripts" / "run.sh"], env=env, cwd=ROOT, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [ROOT / "scripts" / "run.sh"],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -83,9 +88,16 @@ def test_run_serves_a_local_postgres_that_ctrl_c_stops_and_data_survives() -> No
 
 def copy_checkout(destination: Path) -> None:
     """The working tree's files (tracked and new, not ignored) as a fresh clone would have them."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -117,7 +129,9 @@ def test_make_run_from_a_checkout_under_a_mode_700_home(user: str) -> None:
     checkout = home / "fastqueue"
     copy_checkout(checkout)
     pgport, port = free_port(), free_port()
-    (checkout / ".env").write_text(f"# ports of this checkout\nFASTQUEUE_PGPORT={pgport}\nFASTQUEUE_SERVER_PORT='{port}'\n")
+    (checkout / ".env").write_text(
+        f"# ports of this checkout\nFASTQUEUE_PGPORT={pgport}\nFASTQUEUE_SERVER_PORT='{port}'\n"
+    )
     if as_user:
         shutil.chown(home, user, user)
         for path in home.rglob("*"):
@@ -130,16 +144,25 @@ def test_make_run_from_a_checkout_under_a_mode_700_home(user: str) -> None:
             # The earlier failure: a data folder the postgres user cannot reach.
             blocked = home / "blocked" / "pgdata"
             failed = subprocess.run(
-                ["make", "run"], cwd=checkout, env=env | {"FASTQUEUE_PGDATA": str(blocked)},
-                capture_output=True, text=True, timeout=600,
+                ["make", "run"],
+                cwd=checkout,
+                env=env | {"FASTQUEUE_PGDATA": str(blocked)},
+                capture_output=True,
+                text=True,
+                timeout=600,
             )
             assert failed.returncode != 0, failed.stdout + failed.stderr
             assert "cannot write" in failed.stderr or "cannot reach" in failed.stderr, failed.stdout + failed.stderr
             assert not blocked.exists(), "a failed run left its data folder behind"
 
         run = subprocess.Popen(
-            [*as_user, "make", "run"], cwd=checkout, env=env, start_new_session=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [*as_user, "make", "run"],
+            cwd=checkout,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         wait_healthy(base_url, run, seconds=600)
         # Loopback only: another loopback address of this machine finds nothing listening.
@@ -150,7 +173,12 @@ def test_make_run_from_a_checkout_under_a_mode_700_home(user: str) -> None:
         assert probe.returncode != 0, "make run installed selenium (a test tool)"
         # The CLI reads the same .env and finds make run's database with nothing else configured.
         stats = subprocess.run(
-            [*as_user, checkout / ".venv" / "bin" / "fastqueue", "stats"], cwd=checkout, env=env, capture_output=True, text=True, timeout=60
+            [*as_user, checkout / ".venv" / "bin" / "fastqueue", "stats"],
+            cwd=checkout,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert stats.returncode == 0, stats.stderr
         # "no queues", then (after a blank line) the store's rotation line.
@@ -165,10 +193,14 @@ def test_make_run_from_a_checkout_under_a_mode_700_home(user: str) -> None:
         if user == "root":
             assert not datadir.is_relative_to(home), "the cluster's data is where its owner cannot reach"
         else:
-            assert datadir == checkout / ".fastqueue" / "pgdata", "a normal user's cluster keeps its data in the checkout"
+            assert datadir == checkout / ".fastqueue" / "pgdata", (
+                "a normal user's cluster keeps its data in the checkout"
+            )
         assert not (datadir / "postmaster.pid").exists(), "PostgreSQL still running after Ctrl-C"
 
-        stop = subprocess.run([*as_user, "make", "stop"], cwd=checkout, env=env, capture_output=True, text=True, timeout=120)
+        stop = subprocess.run(
+            [*as_user, "make", "stop"], cwd=checkout, env=env, capture_output=True, text=True, timeout=120
+        )
         assert stop.returncode == 0, stop.stderr
         assert "nothing was running" in stop.stdout and str(datadir) in stop.stdout, stop.stdout
     finally:
@@ -185,12 +217,20 @@ def test_make_stop_says_what_it_stopped() -> None:
     pgdata = folder / "pgdata"
     env = {k: v for k, v in os.environ.items() if k != "FASTQUEUE_DATABASE_URL"} | {"FASTQUEUE_PGDATA": str(pgdata)}
     try:
-        subprocess.run([ROOT / "scripts" / "pg-cluster.sh", "start", pgdata, str(free_port()), "fastqueue", "--throwaway"],
-                       check=True, capture_output=True, timeout=120)
-        stopped = subprocess.run(["make", "--no-print-directory", "stop"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        subprocess.run(
+            [ROOT / "scripts" / "pg-cluster.sh", "start", pgdata, str(free_port()), "fastqueue", "--throwaway"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        stopped = subprocess.run(
+            ["make", "--no-print-directory", "stop"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         assert stopped.returncode == 0, stopped.stderr
         assert f"stopped the local PostgreSQL in {pgdata}" in stopped.stdout, stopped.stdout
-        again = subprocess.run(["make", "--no-print-directory", "stop"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        again = subprocess.run(
+            ["make", "--no-print-directory", "stop"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         assert again.returncode == 0, again.stderr
         assert f"nothing was running (looked in {pgdata})" in again.stdout, again.stdout
     finally:

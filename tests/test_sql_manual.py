@@ -8,7 +8,8 @@ def test_manual_lists_the_public_functions_with_their_comments(database_url: str
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("select name, arguments, returns, description from fastqueue.manual()").fetchall()
         public = {
-            name for (name,) in conn.execute(
+            name
+            for (name,) in conn.execute(
                 "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
                 " where n.nspname = 'fastqueue' and p.proname not like '\\_%'"
             )

@@ -19,8 +19,19 @@ from tests.api.conftest import start_server
 from tests.support.ports import free_port
 
 FASTQUEUE = Path(sys.executable).with_name("fastqueue")
-HEADER = ["queue", "topic", "available", "in flight", "delayed", "dead-letter candidates", "oldest age (s)", "dead queue",
-          "push in flight", "push window", "push endpoint"]
+HEADER = [
+    "queue",
+    "topic",
+    "available",
+    "in flight",
+    "delayed",
+    "dead-letter candidates",
+    "oldest age (s)",
+    "dead queue",
+    "push in flight",
+    "push window",
+    "push endpoint",
+]
 # table column -> queue_stats() field
 STATS_FIELDS = {
     "available": "num_undelivered_messages",
@@ -118,7 +129,12 @@ def test_the_table_agrees_with_queue_stats_and_the_http_stats(busy: str, http: h
             else:
                 assert int(row[column]) == from_sql[field] == from_http.get(field, 0), (row["queue"], column)
     work = next(row for row in rows if row["queue"] == "work")
-    assert (work["available"], work["in flight"], work["delayed"], work["dead-letter candidates"]) == ("3", "2", "0", "1")
+    assert (work["available"], work["in flight"], work["delayed"], work["dead-letter candidates"]) == (
+        "3",
+        "2",
+        "0",
+        "1",
+    )
     assert 90 <= int(work["oldest age (s)"]) < 150  # 90 s, plus the time the server took to start
     assert (work["topic"], work["dead queue"]) == ("events", "work-dead")
     idle = next(row for row in rows if row["queue"] == "idle")

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from fastqueue.commands.worker import Rotator
 
 
@@ -78,7 +77,9 @@ def test_worker_rotates_the_store_and_logs_an_unchanged_outcome_once(database_ur
     assert log.count("store rotation: rotated (carried 0 deliveries, dropped 0)") == 1, log
 
 
-def test_a_failing_rotation_is_logged_once_per_change(empty_database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_rotation_is_logged_once_per_change(
+    empty_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     rotator = Rotator(empty_database_url)
     try:
         with caplog.at_level(logging.INFO, logger="fastqueue.worker"):

@@ -109,12 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("server", help="serve the HTTP API (FASTQUEUE_SERVER_HOST/PORT/NUM_WORKERS)").set_defaults(
         run=_server
     )
-    commands.add_parser("worker", help="run fastqueue.cleanup() and fastqueue.rotate_store() on their intervals (FASTQUEUE_QUEUE_CLEANUP_INTERVAL_SECONDS, FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS)").set_defaults(
-        run=_worker
-    )
-    commands.add_parser("db-migrate", help="apply pending migrations and the SQL API; schedule cleanup and rotation").set_defaults(
-        run=_db_migrate
-    )
+    commands.add_parser(
+        "worker",
+        help="run fastqueue.cleanup() and fastqueue.rotate_store() on their intervals (FASTQUEUE_QUEUE_CLEANUP_INTERVAL_SECONDS, FASTQUEUE_STORE_ROTATION_INTERVAL_SECONDS)",
+    ).set_defaults(run=_worker)
+    commands.add_parser(
+        "db-migrate", help="apply pending migrations and the SQL API; schedule cleanup and rotation"
+    ).set_defaults(run=_db_migrate)
     stats = commands.add_parser("stats", help="print every queue's message counts (fastqueue.queue_overview)")
     stats.add_argument("--json", action="store_true", help="print the full rows as a JSON array, for scripts")
     stats.set_defaults(run=_stats)

@@ -136,7 +136,9 @@ def migrate(conninfo: str, echo: Callable[[str], None] = print) -> MigrationRepo
 
 
 def _apply_migrations(conn: psycopg.Connection, echo: Callable[[str], None]) -> list[str]:
-    recorded: dict[str, str] = dict(conn.execute("select version, checksum from fastqueue.schema_migrations").fetchall())
+    recorded: dict[str, str] = dict(
+        conn.execute("select version, checksum from fastqueue.schema_migrations").fetchall()
+    )
     files = migration_files()
     known = {_version_and_name(path)[0] for path in files}
     unknown = sorted(set(recorded) - known)

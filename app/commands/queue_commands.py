@@ -145,7 +145,7 @@ def _json_object(text: str) -> str:
     except json.JSONDecodeError as exc:
         raise argparse.ArgumentTypeError(f"DATA is not JSON ({exc.msg} at character {exc.pos})") from exc
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError('DATA must be a JSON object, e.g. \'{"order_id": 42}\'')
+        raise argparse.ArgumentTypeError("DATA must be a JSON object, e.g. '{\"order_id\": 42}'")
     return text
 
 
@@ -175,12 +175,27 @@ def add_commands(commands: Any, run: Callable[[argparse.Namespace], int]) -> Non
         "message reached (none when no queue matched).",
     )
     publish.add_argument("topic", metavar="TOPIC")
-    publish.add_argument("data", metavar="DATA", type=_json_object, help='a JSON object, e.g. \'{"order_id": 42}\'')
-    publish.add_argument("--attribute", "-a", metavar="KEY=VALUE", type=_attribute, action="append", default=[],
-                         help="an attribute (queues filter on them); repeat for more")
-    publish.add_argument("--delay", type=int, metavar="SECONDS", help=f"deliver after this many seconds (0..{MAX_DELAY_SECONDS})")
-    publish.add_argument("--deduplication-id", metavar="ID", help="a second publish with this id within the topic's window stores nothing")
-    publish.add_argument("--ordering-key", metavar="KEY", help="queues with message ordering deliver messages sharing it one at a time")
+    publish.add_argument("data", metavar="DATA", type=_json_object, help="a JSON object, e.g. '{\"order_id\": 42}'")
+    publish.add_argument(
+        "--attribute",
+        "-a",
+        metavar="KEY=VALUE",
+        type=_attribute,
+        action="append",
+        default=[],
+        help="an attribute (queues filter on them); repeat for more",
+    )
+    publish.add_argument(
+        "--delay", type=int, metavar="SECONDS", help=f"deliver after this many seconds (0..{MAX_DELAY_SECONDS})"
+    )
+    publish.add_argument(
+        "--deduplication-id",
+        metavar="ID",
+        help="a second publish with this id within the topic's window stores nothing",
+    )
+    publish.add_argument(
+        "--ordering-key", metavar="KEY", help="queues with message ordering deliver messages sharing it one at a time"
+    )
     publish.set_defaults(queue_command=_publish)
 
     consume = commands.add_parser(
@@ -191,10 +206,19 @@ def add_commands(commands: Any, run: Callable[[argparse.Namespace], int]) -> Non
         "the queue has no message available (after --wait seconds, with --wait).",
     )
     consume.add_argument("queue", metavar="QUEUE")
-    consume.add_argument("--limit", "-n", type=int, default=10, metavar="N", help=f"at most N messages (1..{MAX_PAGE_SIZE}, default 10)")
-    consume.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
-                         help=f"wait up to SECONDS for a message when there is none yet (re-checked every {WAIT_POLL_SECONDS} s; default 0)")
-    consume.add_argument("--ack", action="store_true", help="ack each message after printing it (fenced to this delivery)")
+    consume.add_argument(
+        "--limit", "-n", type=int, default=10, metavar="N", help=f"at most N messages (1..{MAX_PAGE_SIZE}, default 10)"
+    )
+    consume.add_argument(
+        "--wait",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"wait up to SECONDS for a message when there is none yet (re-checked every {WAIT_POLL_SECONDS} s; default 0)",
+    )
+    consume.add_argument(
+        "--ack", action="store_true", help="ack each message after printing it (fenced to this delivery)"
+    )
     consume.set_defaults(queue_command=_consume)
 
     peek = commands.add_parser(
@@ -204,7 +228,9 @@ def add_commands(commands: Any, run: Callable[[argparse.Namespace], int]) -> Non
         "as JSON lines. Nothing is leased or changed.",
     )
     peek.add_argument("queue", metavar="QUEUE")
-    peek.add_argument("--limit", "-n", type=int, default=10, metavar="N", help=f"at most N messages (1..{MAX_PAGE_SIZE}, default 10)")
+    peek.add_argument(
+        "--limit", "-n", type=int, default=10, metavar="N", help=f"at most N messages (1..{MAX_PAGE_SIZE}, default 10)"
+    )
     peek.set_defaults(queue_command=_peek)
 
     purge = commands.add_parser(

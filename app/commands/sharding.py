@@ -15,9 +15,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from .migrate import HAND_OVER_SQL, MigrationError, _ensure_owner_role, migrate
-from ..settings import to_conninfo
 from ..database.sql_files import migration_files, sql_root
+from ..settings import to_conninfo
+from .migrate import HAND_OVER_SQL, MigrationError, _ensure_owner_role, migrate
 
 CLUSTER = "fastqueue_shards"
 ROUTER_ROLE = "fastqueue_router"
@@ -49,9 +49,7 @@ class Route:
 ROUTES: dict[str, Route] = {
     "create_topic": Route("place", "fastqueue_router.place_topic(create_topic.id)"),
     "get_topic": Route("one", "fastqueue_router.topic_shard(id)"),
-    "delete_topic": Route(
-        "forget", "fastqueue_router.topic_shard(delete_topic.id)", forget="topic"
-    ),
+    "delete_topic": Route("forget", "fastqueue_router.topic_shard(delete_topic.id)", forget="topic"),
     "list_topics": Route("list"),
     "create_queue": Route(
         "place",
@@ -62,9 +60,7 @@ ROUTES: dict[str, Route] = {
         "fastqueue_router.replace_queue(update_queue.id, update_queue.topic_id, update_queue.dead_queue_id)",
     ),
     "get_queue": Route("one", "fastqueue_router.queue_shard(id)"),
-    "delete_queue": Route(
-        "forget", "fastqueue_router.queue_shard(delete_queue.id)", forget="queue"
-    ),
+    "delete_queue": Route("forget", "fastqueue_router.queue_shard(delete_queue.id)", forget="queue"),
     "list_queues": Route("list"),
     "queue_stats": Route("one", "fastqueue_router.queue_shard(id)"),
     "purge_queue": Route("one", "fastqueue_router.queue_shard(id)"),
@@ -81,15 +77,9 @@ ROUTES: dict[str, Route] = {
     "ack": Route("one", "fastqueue_router.message_shard(message_id)"),
     "nack": Route("one", "fastqueue_router.message_shard(message_id)"),
     "set_deadline": Route("one", "fastqueue_router.message_shard(message_id)"),
-    "ack_messages": Route(
-        "split", "fastqueue_router.message_shard(message_ids)", array="message_ids"
-    ),
-    "nack_messages": Route(
-        "split", "fastqueue_router.message_shard(message_ids)", array="message_ids"
-    ),
-    "available_queues": Route(
-        "split", "fastqueue_router.queue_shard(queue_ids)", array="queue_ids"
-    ),
+    "ack_messages": Route("split", "fastqueue_router.message_shard(message_ids)", array="message_ids"),
+    "nack_messages": Route("split", "fastqueue_router.message_shard(message_ids)", array="message_ids"),
+    "available_queues": Route("split", "fastqueue_router.queue_shard(queue_ids)", array="queue_ids"),
     "queue_depths": Route("all"),
     "cleanup": Route("all"),
     "rotate_store": Route("all"),
@@ -141,11 +131,7 @@ def shard_urls(value: str) -> list[str]:
 def partition_conninfo(url: str) -> str:
     """A shard's libpq connection string for the cluster configuration: its URL without user or password
     (the router connects as fastqueue_router, through the user mapping)."""
-    params = {
-        k: v
-        for k, v in conninfo_to_dict(url).items()
-        if k not in ("user", "password") and v is not None
-    }
+    params = {k: v for k, v in conninfo_to_dict(url).items() if k not in ("user", "password") and v is not None}
     return make_conninfo(**{k: str(v) for k, v in params.items()})
 
 
@@ -167,18 +153,12 @@ def migrate_sharded(
             " add how the router runs each (docs/sharding.md, Routes)"
         )
     _install_router(router_url, urls, functions, router_password)
-    echo(
-        f"router: {len(functions)} functions over {len(urls)} shards (cluster {CLUSTER})"
-    )
+    echo(f"router: {len(functions)} functions over {len(urls)} shards (cluster {CLUSTER})")
 
 
-def _prepare_shard(
-    url: str, number: int, count: int, router_password: str | None
-) -> None:
+def _prepare_shard(url: str, number: int, count: int, router_password: str | None) -> None:
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
-        row = conn.execute(
-            "select shard_number, shard_count from fastqueue.shard_identity"
-        ).fetchone()
+        row = conn.execute("select shard_number, shard_count from fastqueue.shard_identity").fetchone()
         if row is not None and row[0] != number:
             raise MigrationError(
                 f"the database at shard position {number} of FASTQUEUE_SHARD_URLS is shard {row[0]}: keep the"
@@ -193,29 +173,17 @@ def _prepare_shard(
 
 
 def _ensure_router_role(conn: psycopg.Connection, password: str | None) -> None:
-    if not conn.execute(
-        "select 1 from pg_catalog.pg_roles where rolname = %s", (ROUTER_ROLE,)
-    ).fetchone():
-        conn.execute(
-            sql.SQL("create role {} login").format(sql.Identifier(ROUTER_ROLE))
-        )
+    if not conn.execute("select 1 from pg_catalog.pg_roles where rolname = %s", (ROUTER_ROLE,)).fetchone():
+        conn.execute(sql.SQL("create role {} login").format(sql.Identifier(ROUTER_ROLE)))
         conn.execute(
             sql.SQL("comment on role {} is {}").format(
                 sql.Identifier(ROUTER_ROLE),
-                sql.Literal(
-                    "fastqueue: the role a PL/Proxy router connects to the shards as (docs/sharding.md)."
-                ),
+                sql.Literal("fastqueue: the role a PL/Proxy router connects to the shards as (docs/sharding.md)."),
             )
         )
     if password is not None:
-        conn.execute(
-            sql.SQL("alter role {} password {}").format(
-                sql.Identifier(ROUTER_ROLE), sql.Literal(password)
-            )
-        )
-    conn.execute(
-        sql.SQL("grant fastqueue_admin to {}").format(sql.Identifier(ROUTER_ROLE))
-    )
+        conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(ROUTER_ROLE), sql.Literal(password)))
+    conn.execute(sql.SQL("grant fastqueue_admin to {}").format(sql.Identifier(ROUTER_ROLE)))
 
 
 SHARD_FUNCTIONS_SQL = """
@@ -258,9 +226,7 @@ select c.relname, array_agg(format('%I %s', a.attname, format_type(a.atttypid, a
 
 def _shard_functions(url: str) -> list[ShardFunction]:
     with psycopg.connect(url) as conn:
-        return [
-            ShardFunction(*row) for row in conn.execute(SHARD_FUNCTIONS_SQL).fetchall()
-        ]
+        return [ShardFunction(*row) for row in conn.execute(SHARD_FUNCTIONS_SQL).fetchall()]
 
 
 def _columns_of(conn: psycopg.Connection, type_name: str) -> list[tuple[str, str]]:
@@ -293,9 +259,7 @@ def _outer(f: ShardFunction) -> str:
     """The API function itself: calls its fastqueue_router version and raises a shard's error with the
     shard's own texts (fastqueue_router.raise_shard_error)."""
     call = f"fastqueue_router.{f.name}({_parameters(f.in_count)})"
-    answer = (
-        f"return query select * from {call};" if f.returns_set else f"return {call};"
-    )
+    answer = f"return query select * from {call};" if f.returns_set else f"return {call};"
     return (
         f"create function fastqueue.{f.name}({f.arguments})\nreturns {f.result}\nlanguage plpgsql\nvolatile\n"
         f"security definer\nset search_path = pg_catalog, pg_temp\nas $router$\n"
@@ -361,9 +325,7 @@ def _inner(f: ShardFunction, route: Route, columns: list[tuple[str, str]]) -> st
         )
     if route.kind == "all":
         if f.returns_set:
-            return _proxy(
-                inner, f.arguments, f.result, f"    run on all;\n    {remote_call}"
-            )
+            return _proxy(inner, f.arguments, f.result, f"    run on all;\n    {remote_call}")
         helper = f"fastqueue_router.{f.name}_all"
         out = _proxy(
             helper,
@@ -373,9 +335,7 @@ def _inner(f: ShardFunction, route: Route, columns: list[tuple[str, str]]) -> st
         )
         if columns:
             combined = ", ".join(
-                COMBINE.get(kind, COMBINE_OTHER).format(
-                    c=sql.Identifier(name).as_string(None)
-                )
+                COMBINE.get(kind, COMBINE_OTHER).format(c=sql.Identifier(name).as_string(None))
                 for name, kind in columns
             )
             body = f"select row({combined})::{f.result} from {helper}({_parameters(f.in_count)}) r"
@@ -426,18 +386,14 @@ def _install_router(
         columns = {
             f.name: _columns_of(shard, f.result_type)
             for f in functions
-            if f.kind == "f"
-            and not f.returns_set
-            and f.result_type.startswith("fastqueue.")
+            if f.kind == "f" and not f.returns_set and f.result_type.startswith("fastqueue.")
         }
         shard_collation = shard.execute(
             "select datcollate from pg_database where datname = current_database()"
         ).fetchone()
     with psycopg.connect(router_url, autocommit=True) as conn:
         _ensure_owner_role(conn)  # the same owner rule as an unsharded database
-        collation = conn.execute(
-            "select datcollate from pg_database where datname = current_database()"
-        ).fetchone()
+        collation = conn.execute("select datcollate from pg_database where datname = current_database()").fetchone()
         if collation != shard_collation:
             raise MigrationError(
                 f"the router's collation {collation} differs from shard 0's {shard_collation}:"
@@ -445,9 +401,7 @@ def _install_router(
             )
         with conn.transaction():
             # The three API roles, as migration 0002 makes them on a shard (its part before the grants).
-            roles_migration = next(
-                path for path in migration_files() if path.name.startswith("0002_")
-            )
+            roles_migration = next(path for path in migration_files() if path.name.startswith("0002_"))
             conn.execute(roles_migration.read_text().split("-- The roles reach")[0])
             conn.execute("create extension if not exists plproxy")
             conn.execute("drop schema if exists fastqueue cascade")
@@ -470,9 +424,7 @@ def _install_router(
             )
             conn.execute((sql_root() / "router" / "placement.sql").read_text())
             for name, cols in types:
-                conn.execute(
-                    f"create type fastqueue.{sql.Identifier(name).as_string(conn)} as ({', '.join(cols)})"
-                )
+                conn.execute(f"create type fastqueue.{sql.Identifier(name).as_string(conn)} as ({', '.join(cols)})")
             for f in functions:
                 text = router_function_sql(f, columns.get(f.name, []))
                 if not text:
@@ -480,14 +432,10 @@ def _install_router(
                 try:
                     conn.execute(text)
                 except psycopg.Error as exc:
-                    raise MigrationError(
-                        f"router function {f.name} failed: {str(exc).strip()}\n{text}"
-                    ) from exc
+                    raise MigrationError(f"router function {f.name} failed: {str(exc).strip()}\n{text}") from exc
                 signature = f"fastqueue.{f.name}({f.identity})"
                 if f.comment:
-                    conn.execute(
-                        f"comment on function {signature} is {sql.Literal(f.comment).as_string(conn)}"
-                    )
+                    conn.execute(f"comment on function {signature} is {sql.Literal(f.comment).as_string(conn)}")
                 conn.execute(f"revoke execute on function {signature} from public")
                 for grantee in f.grantees:
                     conn.execute(f"grant execute on function {signature} to {grantee}")
@@ -503,22 +451,14 @@ def _install_router(
                         f"    run on all;\n    select * from fastqueue.{name};",
                     )
                 )
-                conn.execute(
-                    f"create view fastqueue.{name} as select * from fastqueue_router.{name}_all()"
-                )
+                conn.execute(f"create view fastqueue.{name} as select * from fastqueue_router.{name}_all()")
                 if comment:
-                    conn.execute(
-                        f"comment on view fastqueue.{name} is {sql.Literal(comment).as_string(conn)}"
-                    )
+                    conn.execute(f"comment on view fastqueue.{name} is {sql.Literal(comment).as_string(conn)}")
                 for grantee in grantees:
                     conn.execute(f"grant select on fastqueue.{name} to {grantee}")
-            conn.execute(
-                "grant usage on schema fastqueue to fastqueue_publisher, fastqueue_consumer, fastqueue_admin"
-            )
+            conn.execute("grant usage on schema fastqueue to fastqueue_publisher, fastqueue_consumer, fastqueue_admin")
             conn.execute("revoke all on schema fastqueue_router from public")
-            conn.execute(
-                "revoke execute on all functions in schema fastqueue_router from public"
-            )
+            conn.execute("revoke execute on all functions in schema fastqueue_router from public")
             conn.execute(HAND_OVER_SQL)
             conn.execute(
                 HAND_OVER_SQL.replace("'fastqueue'", "'fastqueue_router'").replace(
@@ -528,28 +468,15 @@ def _install_router(
             )
 
 
-def _configure_cluster(
-    conn: psycopg.Connection, urls: list[str], password: str | None
-) -> None:
+def _configure_cluster(conn: psycopg.Connection, urls: list[str], password: str | None) -> None:
     """The SQL/MED cluster configuration: one server whose options pK are the shards' connection strings."""
-    exists = conn.execute(
-        "select 1 from pg_catalog.pg_foreign_server where srvname = %s", (CLUSTER,)
-    ).fetchone()
-    if not conn.execute(
-        "select 1 from pg_catalog.pg_foreign_data_wrapper where fdwname = 'plproxy'"
-    ).fetchone():
-        conn.execute(
-            "create foreign data wrapper plproxy validator plproxy_fdw_validator"
-        )
+    exists = conn.execute("select 1 from pg_catalog.pg_foreign_server where srvname = %s", (CLUSTER,)).fetchone()
+    if not conn.execute("select 1 from pg_catalog.pg_foreign_data_wrapper where fdwname = 'plproxy'").fetchone():
+        conn.execute("create foreign data wrapper plproxy validator plproxy_fdw_validator")
     if exists:
         conn.execute(f"drop server {CLUSTER} cascade")
-    options = ", ".join(
-        f"p{k} {sql.Literal(partition_conninfo(url)).as_string(conn)}"
-        for k, url in enumerate(urls)
-    )
-    conn.execute(
-        f"create server {CLUSTER} foreign data wrapper plproxy options ({options})"
-    )
+    options = ", ".join(f"p{k} {sql.Literal(partition_conninfo(url)).as_string(conn)}" for k, url in enumerate(urls))
+    conn.execute(f"create server {CLUSTER} foreign data wrapper plproxy options ({options})")
     mapping = f"user {sql.Literal(ROUTER_ROLE).as_string(conn)}"
     if password is not None:
         mapping += f", password {sql.Literal(password).as_string(conn)}"

@@ -15,8 +15,8 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ..database.queries import OVERVIEW_QUEUES
-from .queue_commands import where
 from ..gateway.schemas import QueueOverview
+from .queue_commands import where
 
 STORE_QUERY = (
     "select current_slot, rotations, skips, last_outcome, seconds_since_rotation, last_carried_deliveries"
@@ -63,11 +63,11 @@ def fetch_rows(conninfo: str) -> tuple[list[dict[str, Any]], dict[str, Any] | No
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StatsError(f"cannot reach the database {where(conninfo)}: {reason}") from exc
     except psycopg.errors.UndefinedTable as exc:
-        raise StatsError("fastqueue.queue_overview does not exist in this database: run `fastqueue db-migrate`") from exc
-    except psycopg.errors.InsufficientPrivilege as exc:
         raise StatsError(
-            f"{exc.diag.message_primary}: the database user needs the fastqueue_admin role"
+            "fastqueue.queue_overview does not exist in this database: run `fastqueue db-migrate`"
         ) from exc
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise StatsError(f"{exc.diag.message_primary}: the database user needs the fastqueue_admin role") from exc
     except psycopg.Error as exc:
         raise StatsError(f"the database refused the query: {str(exc).strip()}") from exc
 

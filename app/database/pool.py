@@ -33,8 +33,8 @@ from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from psycopg import AsyncConnection, OperationalError, ProgrammingError
-from psycopg.conninfo import conninfo_to_dict
 from psycopg.adapt import Buffer, Loader
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool

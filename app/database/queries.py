@@ -20,9 +20,7 @@ PUBLISH = (
 # What a minimal publish and a batch publish answer: the ids of the stored copies and their queues, not
 # their data (the database never sends it).
 PUBLISH_IDS = PUBLISH.replace("select * from", "select id, queue_id from", 1)
-PUBLISH_BATCH = (
-    "select id, queue_id from fastqueue.publish_batch(topic_id => %(topic_id)s, messages => %(messages)s)"
-)
+PUBLISH_BATCH = "select id, queue_id from fastqueue.publish_batch(topic_id => %(topic_id)s, messages => %(messages)s)"
 # One message straight to one queue: POST /queues/{queue_id}/messages and SQS's SendMessage (app/gateway/sqs).
 SEND = (
     "select * from fastqueue.send(queue_id => %(queue_id)s, data => %(data)s, attributes => %(attributes)s,"

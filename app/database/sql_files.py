@@ -12,7 +12,9 @@ def sql_root() -> Path:
     checkout = _PACKAGE.parent
     if (checkout / "pyproject.toml").is_file() and (checkout / "db" / "migrations").is_dir():
         return checkout / "db"
-    raise FileNotFoundError("fastqueue's SQL files (db/migrations, db/functions, db/views) are missing from this install")
+    raise FileNotFoundError(
+        "fastqueue's SQL files (db/migrations, db/functions, db/views) are missing from this install"
+    )
 
 
 def bookkeeping_file() -> Path:

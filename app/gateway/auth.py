@@ -55,12 +55,18 @@ OPEN_ROUTES = frozenset(
     {"/health", "/openapi.json"}
     # /docs and /redoc with their assets (app/gateway/routes/docs.py): no data in them.
     | {"/docs", "/docs/oauth2-redirect", "/redoc", "/docs/assets/{name}"}
-    | {"/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css", "/docs/assets/redoc.standalone.js", "/docs/assets/favicon.png"}
+    | {
+        "/docs/assets/swagger-ui-bundle.js",
+        "/docs/assets/swagger-ui.css",
+        "/docs/assets/redoc.standalone.js",
+        "/docs/assets/favicon.png",
+    }
     # The web console's static files (app/gateway/routes/console.py): no data; the page asks for an admin token.
     | {"/console", "/console/", "/console/console.css", "/console/console.js"}
 )
 ROLE_SCOPE_KEY = "fastqueue.auth_role"
 AUTH_REQUIRED_STATE = "auth_required"
+
 
 def allowed(role: str, method: str, route_path: str) -> bool:
     return role == ADMIN or REQUIRED_ROLE.get((method, route_path)) == role

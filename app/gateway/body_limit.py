@@ -78,7 +78,9 @@ class BodySizeLimitMiddleware:
 
     async def _too_large(self, size: str, limit: int, batch: bool, scope: Scope, receive: Receive, send: Send) -> None:
         if batch:
-            detail = f"Request body too large: {size}, the limit for a batch is {limit} bytes (FASTQUEUE_MAX_BATCH_BYTES)"
+            detail = (
+                f"Request body too large: {size}, the limit for a batch is {limit} bytes (FASTQUEUE_MAX_BATCH_BYTES)"
+            )
         else:
             detail = (
                 f"Request body too large: {size}, the limit is {limit} bytes (a message of at most"

@@ -67,7 +67,9 @@ STATUS_BY_SQLSTATE = {
 # Sent with every 503: the database is away for a moment (a restart, a failover to the standby, a lock).
 RETRY_AFTER_SECONDS = 1
 UNAVAILABLE = "The database is unavailable, try again later"
-TIMED_OUT = "The database did not answer in time (a row locked by another session, or a long statement), try again later"
+TIMED_OUT = (
+    "The database did not answer in time (a row locked by another session, or a long statement), try again later"
+)
 TIMEOUT_SQLSTATES = frozenset({"55P03", "57014"})
 INTERNAL_ERROR = "Internal Server Error"
 

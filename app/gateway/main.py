@@ -10,14 +10,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import Depends, FastAPI
 
+from ..database.pool import create_pool
+from ..settings import Settings, get_settings
 from . import errors
 from .auth import AUTH_REQUIRED_STATE, AuthMiddleware, authorize
-from ..database.pool import create_pool
 from .body_limit import BodySizeLimitMiddleware
 from .listener import Listener
 from .metrics import MetricsMiddleware
 from .routes import console, consume, docs, health, leases, overview, publish, queues, send, topics
-from ..settings import Settings, get_settings
 from .sqs import install as install_sqs
 
 DESCRIPTION = """

@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
-    JsonValue,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     PlainSerializer,
     WithJsonSchema,
 )
@@ -153,10 +153,14 @@ _QUEUE_EXAMPLE: dict[str, JsonValue] = {
 class QueueSettings(BaseModel):
     topic_id: str | None = Field(None, description="The topic this queue receives messages from; null for none.")
     ack_deadline_seconds: Integer = Field(
-        ge=1, le=MAX_ACK_DEADLINE_SECONDS, description="How long a consumed message stays leased before it is delivered again."
+        ge=1,
+        le=MAX_ACK_DEADLINE_SECONDS,
+        description="How long a consumed message stays leased before it is delivered again.",
     )
     message_retention_seconds: Integer = Field(
-        ge=MIN_RETENTION_SECONDS, le=MAX_RETENTION_SECONDS, description="How long a message lives before it expires undelivered (at most 14 days)."
+        ge=MIN_RETENTION_SECONDS,
+        le=MAX_RETENTION_SECONDS,
+        description="How long a message lives before it expires undelivered (at most 14 days).",
     )
     message_filters: dict[str, list[str]] | None = Field(
         None,
@@ -168,10 +172,16 @@ class QueueSettings(BaseModel):
         None, description="Where messages go after message_max_deliveries deliveries; given together with it."
     )
     message_max_deliveries: Integer | None = Field(
-        None, ge=1, le=MAX_DELIVERIES, description="Deliveries before a message moves to dead_queue_id; given together with it."
+        None,
+        ge=1,
+        le=MAX_DELIVERIES,
+        description="Deliveries before a message moves to dead_queue_id; given together with it.",
     )
     delivery_delay_seconds: Integer | None = Field(
-        None, ge=1, le=MAX_DELAY_SECONDS, description="New messages become available only after this delay; null for none."
+        None,
+        ge=1,
+        le=MAX_DELAY_SECONDS,
+        description="New messages become available only after this delay; null for none.",
     )
     retry_min_backoff_seconds: Integer | None = Field(
         None,
@@ -181,7 +191,10 @@ class QueueSettings(BaseModel):
         " min(max, min * 2^(delivery_attempts - 1)) seconds.",
     )
     retry_max_backoff_seconds: Integer | None = Field(
-        None, ge=0, le=MAX_RETRY_BACKOFF_SECONDS, description="The longest retry backoff; given together with retry_min_backoff_seconds."
+        None,
+        ge=0,
+        le=MAX_RETRY_BACKOFF_SECONDS,
+        description="The longest retry backoff; given together with retry_min_backoff_seconds.",
     )
     enable_message_ordering: bool = Field(
         False, description="Deliver messages that share an ordering_key one at a time, in publish order."
@@ -191,7 +204,7 @@ class QueueSettings(BaseModel):
         min_length=1,
         max_length=256,
         description='A Pub/Sub-style filter over attributes, e.g. attributes.event = "created" AND NOT'
-        ' attributes:test; a message must pass it and message_filters.',
+        " attributes:test; a message must pass it and message_filters.",
     )
     # Push delivery (docs/push.md); the rules are SQL's (create_queue, _check_push_endpoint).
     push_endpoint: str | None = Field(
@@ -206,9 +219,11 @@ class QueueSettings(BaseModel):
         None,
         max_length=256,
         description="16..256 characters that sign each push request (fastqueue-signature). Write-only: never"
-        " returned (push_secret_set says whether one is set); on PUT, null keeps it and \"\" removes it.",
+        ' returned (push_secret_set says whether one is set); on PUT, null keeps it and "" removes it.',
     )
-    push_max_in_flight: Integer = Field(16, ge=1, le=MAX_PUSH_IN_FLIGHT, description="The most concurrent push requests.")
+    push_max_in_flight: Integer = Field(
+        16, ge=1, le=MAX_PUSH_IN_FLIGHT, description="The most concurrent push requests."
+    )
 
 
 class QueueCreate(QueueSettings):
@@ -220,9 +235,7 @@ class QueueCreate(QueueSettings):
 class QueueUpdate(QueueSettings):
     """Replaces every setting: a field left out becomes null (or fails, for the required ones)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{k: v for k, v in _QUEUE_EXAMPLE.items() if k != "id"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{k: v for k, v in _QUEUE_EXAMPLE.items() if k != "id"}]})
 
 
 # Queue settings fastqueue 1.7 did not have: in every answer, after 1.7's fields (null or false when unset).
@@ -296,7 +309,9 @@ class QueueStats(BaseModel):
         description="On a queue with a dead queue: unexpired messages already delivered message_max_deliveries"
         " times, which cleanup() moves there once their last lease ends; 0 on a queue without one.",
     )
-    push_in_flight: int | None = Field(description="On a push queue: push requests in flight now (null on a pull queue).")
+    push_in_flight: int | None = Field(
+        description="On a push queue: push requests in flight now (null on a pull queue)."
+    )
     push_window: int | None = Field(
         description="On a push queue: the endpoint's current window of concurrent requests (null until known)."
     )
@@ -333,7 +348,10 @@ class MessagePublish(BaseModel):
         None, description="String values that queue filters match on; null for none."
     )
     delay_seconds: Integer | None = Field(
-        None, ge=0, le=MAX_DELAY_SECONDS, description="Overrides the queues' delivery_delay_seconds for this message; null: theirs."
+        None,
+        ge=0,
+        le=MAX_DELAY_SECONDS,
+        description="Overrides the queues' delivery_delay_seconds for this message; null: theirs.",
     )
     deduplication_id: str | None = Field(
         None,
@@ -437,7 +455,9 @@ class MessageIdList(BaseModel):
 
 class Deadline(BaseModel):
     seconds: Integer = Field(
-        ge=0, le=MAX_ACK_DEADLINE_SECONDS, description="The lease ends this many seconds from now; 0 makes the message available at once."
+        ge=0,
+        le=MAX_ACK_DEADLINE_SECONDS,
+        description="The lease ends this many seconds from now; 0 makes the message available at once.",
     )
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"seconds": 60}]})

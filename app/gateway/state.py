@@ -5,14 +5,14 @@ lifespan (app/gateway/main.py); no dependency has parameters, so the OpenAPI doc
 
 from typing import cast
 
-from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from ..database.pool import DictPool
 from .listener import Listener
 
 
-def pool_of(request: Request) -> AsyncConnectionPool:
-    return cast(AsyncConnectionPool, request.app.state.pool)
+def pool_of(request: Request) -> DictPool:
+    return cast(DictPool, request.app.state.pool)
 
 
 def listener_of(request: Request) -> Listener:

@@ -36,11 +36,11 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ..database.pool import CONNECT_TIMEOUT_SECONDS, connection_options
+from ..settings import Settings
 from .client import PushFailed, post
 from .safety import Endpoint, RefusedEndpoint, parse_endpoint
 from .window import Window, retry_delay
 from .wire import SIGNATURE_HEADER, request_body, signature
-from ..settings import Settings
 
 log = logging.getLogger("fastqueue.push")
 
@@ -63,7 +63,9 @@ NEXT_DUE = (
     "select id, scheduled_at <= now() as due, extract(epoch from scheduled_at - now())::float8 as wait"
     " from fastqueue.peek(queue_id => %(queue_id)s, max_messages => %(max_messages)s::integer)"
 )
-WATCH = "select fastqueue.watch_queue(queue_id => %(queue_id)s, watcher => %(watcher)s, seconds => %(seconds)s::integer)"
+WATCH = (
+    "select fastqueue.watch_queue(queue_id => %(queue_id)s, watcher => %(watcher)s, seconds => %(seconds)s::integer)"
+)
 ACK = "select fastqueue.ack(message_id => %(id)s, delivery_attempt => %(attempt)s::integer)"
 NACK = (
     "select fastqueue.nack(message_id => %(id)s, delivery_attempt => %(attempt)s::integer,"
@@ -274,8 +276,9 @@ class PushDelivery:
                 log.info("pushing queue %s to %s", queue.queue_id, queue.endpoint_url)
             else:
                 queue.update(fresh)
-            self._window(queue).set_cap(max(q.max_in_flight for q in self._queues.values()
-                                            if q.endpoint_url == queue.endpoint_url))
+            self._window(queue).set_cap(
+                max(q.max_in_flight for q in self._queues.values() if q.endpoint_url == queue.endpoint_url)
+            )
             queue.wake.set()
         for queue_id in list(self._queues):
             if queue_id not in seen:
@@ -292,7 +295,9 @@ class PushDelivery:
             if queue.watched_until - WATCH_RENEW_BEFORE_SECONDS > now:
                 continue
             async with self._pool.connection() as conn:
-                await conn.execute(WATCH, {"queue_id": queue.queue_id, "watcher": self._worker, "seconds": WATCH_SECONDS})
+                await conn.execute(
+                    WATCH, {"queue_id": queue.queue_id, "watcher": self._worker, "seconds": WATCH_SECONDS}
+                )
             queue.watched_until = now + WATCH_SECONDS
             queue.wake.set()  # a message may have come before the watch did
 
@@ -339,7 +344,9 @@ class PushDelivery:
             rows = await (await conn.execute(CONSUME, {"queue_id": queue.queue_id, "max_messages": free})).fetchall()
             if not rows:
                 due = await (
-                    await conn.execute(NEXT_DUE, {"queue_id": queue.queue_id, "max_messages": min(1000, len(self._unsettled) + 1)})
+                    await conn.execute(
+                        NEXT_DUE, {"queue_id": queue.queue_id, "max_messages": min(1000, len(self._unsettled) + 1)}
+                    )
                 ).fetchall()
         if rows:
             queue.blocked_delay = 1.0
@@ -420,8 +427,12 @@ class PushDelivery:
             if exc.sqlstate == "FQ409":  # delivered again meanwhile (the lease ran out): nothing to do
                 log.debug("push: %s of %s skipped: %s", "ack" if ack else "nack", message_id, exc)
             else:
-                log.warning("push: cannot %s message %s (its lease will run out): %s",
-                            "ack" if ack else "nack", message_id, str(exc).strip())
+                log.warning(
+                    "push: cannot %s message %s (its lease will run out): %s",
+                    "ack" if ack else "nack",
+                    message_id,
+                    str(exc).strip(),
+                )
         self._unsettled.pop(message_id, None)
 
     # Reporting (queue_stats, the console, /metrics)
@@ -460,4 +471,3 @@ class PushDelivery:
         while True:
             await asyncio.sleep(REPORT_INTERVAL_SECONDS)
             await self._report()
-

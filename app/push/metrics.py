@@ -34,7 +34,9 @@ class PushCollector(Collector):
             "fastqueue_push_in_flight", "Push requests in flight now.", labels=["queue_id", "worker"]
         )
         window = GaugeMetricFamily(
-            "fastqueue_push_window", "The endpoint's current window of concurrent requests.", labels=["queue_id", "worker"]
+            "fastqueue_push_window",
+            "The endpoint's current window of concurrent requests.",
+            labels=["queue_id", "worker"],
         )
         for row in self.rows:
             labels = [row["queue_id"], row["worker"]]

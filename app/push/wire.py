@@ -47,12 +47,19 @@ def request_body(message: dict[str, Any], push_format: str) -> tuple[bytes, dict
             headers[f"fastqueue-attribute-{_encode(name, _TOKEN)}"] = _encode(str(value), _VALUE)
         return data.encode(), headers
     body = (
-        '{"message":{"id":' + _json_text(str(message["id"]))
-        + ',"data":' + data
-        + ',"attributes":' + (attributes_text if attributes_text is not None else "null")
-        + ',"delivery_attempts":' + str(int(message["delivery_attempts"]))
-        + ',"created_at":' + _json_text(_created_at(message["created_at"]))
-        + '},"queue_id":' + _json_text(message["queue_id"]) + "}"
+        '{"message":{"id":'
+        + _json_text(str(message["id"]))
+        + ',"data":'
+        + data
+        + ',"attributes":'
+        + (attributes_text if attributes_text is not None else "null")
+        + ',"delivery_attempts":'
+        + str(int(message["delivery_attempts"]))
+        + ',"created_at":'
+        + _json_text(_created_at(message["created_at"]))
+        + '},"queue_id":'
+        + _json_text(message["queue_id"])
+        + "}"
     )
     return body.encode(), {"content-type": "application/json"}
 

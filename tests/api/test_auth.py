@@ -126,7 +126,9 @@ def test_roles(api: httpx.Client, setup: tuple[str, str]) -> None:
 def test_consume_with_acks_is_a_consumer_route(api: httpx.Client, setup: tuple[str, str]) -> None:
     topic_id, queue_id = setup
     consume = f"/queues/{queue_id}/messages/consume"
-    assert api.post(f"/topics/{topic_id}/messages", json={"data": {"n": 1}}, headers=bearer(PUBLISHER)).status_code == 201
+    assert (
+        api.post(f"/topics/{topic_id}/messages", json={"data": {"n": 1}}, headers=bearer(PUBLISHER)).status_code == 201
+    )
     forbidden = api.post(consume, json={}, headers=bearer(PUBLISHER))
     assert forbidden.status_code == 403
     assert "consumer" in forbidden.json()["detail"]

@@ -145,7 +145,9 @@ JSON_BODY_ROUTES = (
 )
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/octet-stream", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/octet-stream", "application/x-www-form-urlencoded"]
+)
 @pytest.mark.parametrize("body", [b"\xff\xfe{", b'{"id": "x\xff"}', b'{"ids": []}'])
 def test_a_body_sent_without_a_json_content_type_is_a_4xx(client: httpx.Client, content_type: str, body: bytes) -> None:
     """Not UTF-8, or UTF-8, with a content type that is not JSON: a 422 saying to send JSON, on every route."""

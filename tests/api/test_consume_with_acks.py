@@ -95,8 +95,9 @@ def test_a_long_poll_with_acks_is_woken_by_a_publish_and_leases_it(
     async def scenario() -> list[dict]:
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             [leased] = (await http.post(f"/queues/{queue_id}/messages/consume", json={})).json()["data"]
-            poll = asyncio.create_task(http.post(
-                f"/queues/{queue_id}/messages/consume", json={"wait_seconds": 10, "ack_ids": [leased["id"]]}))
+            poll = asyncio.create_task(
+                http.post(f"/queues/{queue_id}/messages/consume", json={"wait_seconds": 10, "ack_ids": [leased["id"]]})
+            )
             await asyncio.sleep(SETTLE_SECONDS)
             assert not poll.done(), "the long poll answered before anything was published"
             assert _ids_left(db, queue_id) == set(), "the ack was not committed before the wait"
@@ -119,8 +120,9 @@ def test_acks_are_committed_when_the_client_leaves_during_the_wait(
     async def scenario() -> None:
         http = httpx.AsyncClient(base_url=server.url, timeout=30)
         [leased] = (await http.post(f"/queues/{queue_id}/messages/consume", json={})).json()["data"]
-        poll = asyncio.create_task(http.post(
-            f"/queues/{queue_id}/messages/consume", json={"wait_seconds": 10, "ack_ids": [leased["id"]]}))
+        poll = asyncio.create_task(
+            http.post(f"/queues/{queue_id}/messages/consume", json={"wait_seconds": 10, "ack_ids": [leased["id"]]})
+        )
         await asyncio.sleep(SETTLE_SECONDS)
         poll.cancel()  # httpx closes the connection under a cancelled request
         await asyncio.gather(poll, return_exceptions=True)
@@ -131,8 +133,7 @@ def test_acks_are_committed_when_the_client_leaves_during_the_wait(
     assert _ids_left(db, queue_id) == set(), "the ack of a client that left was not kept"
     _publish(db, topic_id, 2)
     time.sleep(1.5)  # the notification, and a re-check, have come and gone
-    state = db.execute(
-        "select delivery_attempts from fastqueue.messages where queue_id = %s", (queue_id,)).fetchall()
+    state = db.execute("select delivery_attempts from fastqueue.messages where queue_id = %s", (queue_id,)).fetchall()
     assert state == [(0,)], "a message was leased for a client that had left"
 
 

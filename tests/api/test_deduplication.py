@@ -37,7 +37,11 @@ def test_another_message_under_a_used_deduplication_id_gets_409(client: httpx.Cl
     # The publisher's own retry (same message, keys in another order) still gets its copies.
     retry = client.post(
         f"/topics/{topic_id}/messages",
-        json={"attributes": {"customer": "alice"}, "data": {"total": 99.9, "card": "4111-1111"}, "deduplication_id": "order-42-created"},
+        json={
+            "attributes": {"customer": "alice"},
+            "data": {"total": 99.9, "card": "4111-1111"},
+            "deduplication_id": "order-42-created",
+        },
     )
     assert retry.status_code == 201, retry.text
     assert [m["id"] for m in retry.json()["data"]] == [m["id"] for m in first.json()["data"]]

@@ -147,9 +147,7 @@ def test_delivery_attempt_out_of_range_is_422(client: httpx.Client, value: str) 
         assert response.status_code == 422, (path, response.text)
 
 
-def test_deadline_extends_and_releases_the_lease(
-    client: httpx.Client, db: psycopg.Connection, queue: dict
-) -> None:
+def test_deadline_extends_and_releases_the_lease(client: httpx.Client, db: psycopg.Connection, queue: dict) -> None:
     publish(client, queue["topic_id"])
     [leased] = consume(client, queue["id"])
     assert client.put(f"/messages/{leased['id']}/deadline", json={"seconds": 600}).status_code == 204

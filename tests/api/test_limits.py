@@ -162,6 +162,7 @@ def test_chunked_body_within_the_limit(small: httpx.Client, topic_with_queue: tu
 
     response = small.post(f"/topics/{topic_id}/messages", content=body(), headers=JSON)
     assert response.status_code == 201, response.text
+
     # Chunked and exactly at the body limit, but a message over its own limit: the SQL rule answers.
     def padded() -> Iterator[bytes]:
         message = b'{"data": {"s": "' + b"x" * (SMALL_LIMIT - 8) + b'"}}'

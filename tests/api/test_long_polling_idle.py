@@ -59,7 +59,9 @@ def test_idle_consumers_repolling_an_empty_queue_do_not_consume_at_every_poll(
             async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as http:
                 answers: list[httpx.Response] = []
                 until = time.monotonic() + 9
-                polls = [asyncio.create_task(_keep_polling(http, "idle-repoll", until, answers)) for _ in range(CLIENTS)]
+                polls = [
+                    asyncio.create_task(_keep_polling(http, "idle-repoll", until, answers)) for _ in range(CLIENTS)
+                ]
                 await asyncio.sleep(2)  # the first polls consumed, a re-check found the queue empty
                 before, answered_before = _consume_calls(conn), len(answers)
                 await asyncio.sleep(6)

@@ -59,7 +59,9 @@ def _setup(http: httpx.Client, queues: int) -> tuple[str, list[str]]:
 
 
 def _report(case: str, before: int, after: int, bound: int) -> None:
-    print(f"\n[memory] {case}: peak RSS {before / MB:.0f} MB -> {after / MB:.0f} MB (+{(after - before) / MB:.0f} MB, bound +{bound / MB:.0f} MB)")
+    print(
+        f"\n[memory] {case}: peak RSS {before / MB:.0f} MB -> {after / MB:.0f} MB (+{(after - before) / MB:.0f} MB, bound +{bound / MB:.0f} MB)"
+    )
 
 
 JSON = {"content-type": "application/json"}
@@ -100,7 +102,11 @@ def test_consume_of_many_big_messages(fresh_server: Server) -> None:
         _, [queue_id] = _setup(http, 1)
         http.put(f"/queues/{queue_id}/purge")
         for n in range(30):
-            response = http.post("/topics/big/messages", content=message_of(786_000, f"c{n}-"), headers={**JSON, "Prefer": "return=minimal"})
+            response = http.post(
+                "/topics/big/messages",
+                content=message_of(786_000, f"c{n}-"),
+                headers={**JSON, "Prefer": "return=minimal"},
+            )
             assert response.status_code == 201
         time.sleep(0.5)
         before = peak_rss(fresh_server)

@@ -67,9 +67,7 @@ def test_filters_choose_the_queues(
     topic_id = make_topic()
     everything = make_queue("all", topic_id=topic_id)
     created = make_queue("created", topic_id=topic_id, message_filters={"event": ["created"]})
-    both = make_queue(
-        "both", topic_id=topic_id, message_filters={"event": ["created", "updated"], "region": ["eu"]}
-    )
+    both = make_queue("both", topic_id=topic_id, message_filters={"event": ["created", "updated"], "region": ["eu"]})
 
     def receivers(attributes: dict | None) -> set[str]:
         return {copy["queue_id"] for copy in publish(client, topic_id, {"a": attributes}, attributes)}
@@ -138,9 +136,7 @@ def test_lease_expiry_then_dead_lettering(
 ) -> None:
     topic_id = make_topic()
     dead = make_queue("dead")
-    queue = make_queue(
-        topic_id=topic_id, ack_deadline_seconds=1, dead_queue_id=dead["id"], message_max_deliveries=2
-    )
+    queue = make_queue(topic_id=topic_id, ack_deadline_seconds=1, dead_queue_id=dead["id"], message_max_deliveries=2)
     [message] = publish(client, topic_id, {"order": 42})
 
     assert [m["delivery_attempts"] for m in consume(client, queue["id"])] == [1]

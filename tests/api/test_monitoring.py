@@ -81,7 +81,11 @@ def test_docs_and_openapi(client: httpx.Client) -> None:
     assert schemas["MessagePublish"]["examples"]
     assert "404" in spec["paths"]["/queues/{queue_id}"]["get"]["responses"]
     consume = schemas["ConsumeRequest"]["properties"]
-    assert (consume["limit"]["maximum"], consume["wait_seconds"]["maximum"], consume["ack_ids"]["maxItems"]) == (1000, 20, 1000)
+    assert (consume["limit"]["maximum"], consume["wait_seconds"]["maximum"], consume["ack_ids"]["maxItems"]) == (
+        1000,
+        20,
+        1000,
+    )
 
 
 def test_metrics_count_requests_by_route_and_status(
@@ -129,7 +133,9 @@ def test_metrics_report_the_store_rotation(server: Server, db: psycopg.Connectio
     assert db.execute("select outcome from fastqueue.rotate_store()").fetchone()[0] == "rotated"
     after = scrape(server.url)
     assert sample(after, "fastqueue_store_rotations_total") == sample(before, "fastqueue_store_rotations_total") + 1
-    assert sample(after, "fastqueue_store_rotation_skips_total") == sample(before, "fastqueue_store_rotation_skips_total")
+    assert sample(after, "fastqueue_store_rotation_skips_total") == sample(
+        before, "fastqueue_store_rotation_skips_total"
+    )
     assert "fastqueue_store_seconds_since_rotation " in after
     assert 0 <= sample(after, "fastqueue_store_seconds_since_rotation") < 3600
 
@@ -139,9 +145,7 @@ def test_metrics_add_up_across_worker_processes(
 ) -> None:
     server = server_factory(api_database_url, FASTQUEUE_SERVER_NUM_WORKERS="2")
     try:
-        workers = [
-            stat for stat in Path("/proc").glob("[0-9]*/stat") if _parent_pid(stat) == server.process.pid
-        ]
+        workers = [stat for stat in Path("/proc").glob("[0-9]*/stat") if _parent_pid(stat) == server.process.pid]
         assert len(workers) >= 2
         requests = 30
         for _ in range(requests):
@@ -175,13 +179,22 @@ class Cluster:
 
     def start(self) -> None:
         subprocess.run(
-            [str(REPO / "scripts/pg-cluster.sh"), "start", str(self.datadir), str(self.port), "fastqueue", "--throwaway"],
+            [
+                str(REPO / "scripts/pg-cluster.sh"),
+                "start",
+                str(self.datadir),
+                str(self.port),
+                "fastqueue",
+                "--throwaway",
+            ],
             check=True,
             capture_output=True,
         )
 
     def stop(self) -> None:
-        subprocess.run([str(REPO / "scripts/pg-cluster.sh"), "stop", str(self.datadir)], check=True, capture_output=True)
+        subprocess.run(
+            [str(REPO / "scripts/pg-cluster.sh"), "stop", str(self.datadir)], check=True, capture_output=True
+        )
 
 
 @pytest.fixture
@@ -205,9 +218,7 @@ def timed_get(url: str) -> tuple[httpx.Response, float]:
 
 
 @pytest.mark.slow
-def test_health_follows_the_database_down_and_up(
-    own_cluster: Cluster, server_factory: Callable[..., Server]
-) -> None:
+def test_health_follows_the_database_down_and_up(own_cluster: Cluster, server_factory: Callable[..., Server]) -> None:
     server = server_factory(own_cluster.url)
     try:
         up = {"success": True, "primary": f"127.0.0.1:{own_cluster.port}"}

@@ -16,7 +16,14 @@ QUEUE_OVERVIEW_KEYS = [
     "created_at", "updated_at", "push_endpoint", "push_format", "push_secret_set", "push_max_in_flight",
     "push_in_flight", "push_window",
 ]  # fmt: skip
-TOPIC_OVERVIEW_KEYS = ["id", "created_at", "deduplication_window_seconds", "queue_ids", "queue_count", "available_messages"]
+TOPIC_OVERVIEW_KEYS = [
+    "id",
+    "created_at",
+    "deduplication_window_seconds",
+    "queue_ids",
+    "queue_count",
+    "available_messages",
+]
 NAIVE_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
 # GET /queues/{id}/stats field -> queue_overview column
 STATS_COLUMNS = {
@@ -115,7 +122,9 @@ def test_the_topic_overview_lists_its_queues_and_sums_their_available_messages(
 
 def test_peek_shows_every_message_in_consume_order_and_leases_nothing(client, db, make_topic, make_queue) -> None:
     ids = busy_queues(client, db, make_topic, make_queue)
-    state = "select id, delivery_attempts, scheduled_at, updated_at from fastqueue.messages where queue_id = %s order by id"
+    state = (
+        "select id, delivery_attempts, scheduled_at, updated_at from fastqueue.messages where queue_id = %s order by id"
+    )
     before = db.execute(state, (ids["work"],)).fetchall()
     stats_before = client.get(f"/queues/{ids['work']}/stats").json()
 

@@ -61,7 +61,11 @@ def test_batch_publish_in_input_order(client: httpx.Client, make_topic, make_que
     assert [row["queue_id"] for row in rows] == sorted([queue_a, queue_b]) + [queue_b] + sorted([queue_a, queue_b])
     stored = {m["id"]: m for q in (queue_a, queue_b) for m in client.get(f"/queues/{q}/peek").json()["data"]}
     assert [(stored[row["id"]]["data"]["n"], stored[row["id"]]["queue_id"]) for row in rows] == [
-        (1, rows[0]["queue_id"]), (1, rows[1]["queue_id"]), (2, queue_b), (3, rows[3]["queue_id"]), (3, rows[4]["queue_id"])
+        (1, rows[0]["queue_id"]),
+        (1, rows[1]["queue_id"]),
+        (2, queue_b),
+        (3, rows[3]["queue_id"]),
+        (3, rows[4]["queue_id"]),
     ]
     assert [stored[row["id"]]["ordering_key"] for row in rows] == [None, None, None, "k", "k"]
 
@@ -162,6 +166,14 @@ def test_unused_fields_keep_the_1_7_shapes(client: httpx.Client, make_topic, mak
     make_queue("q", topic_id)
     message = publish(client, topic_id, data={"n": 1}).json()["data"][0]
     assert list(message) == [
-        "id", "queue_id", "data", "attributes", "delivery_attempts",
-        "expired_at", "scheduled_at", "created_at", "updated_at", "ordering_key",
+        "id",
+        "queue_id",
+        "data",
+        "attributes",
+        "delivery_attempts",
+        "expired_at",
+        "scheduled_at",
+        "created_at",
+        "updated_at",
+        "ordering_key",
     ]

@@ -62,7 +62,9 @@ def test_rules_checked_in_sql_answer_422_with_their_sentence(
     dead = make_queue("dead")
     response = client.post("/queues", json=settings(id=uid("q"), dead_queue_id=dead["id"]))
     assert response.status_code == 422
-    assert response.json() == {"detail": "dead_queue_id and message_max_deliveries must be given together or not at all"}
+    assert response.json() == {
+        "detail": "dead_queue_id and message_max_deliveries must be given together or not at all"
+    }
 
     response = client.post("/queues", json=settings(id=uid("q"), message_max_deliveries=3))
     assert response.status_code == 422

@@ -31,8 +31,13 @@ QUEUE_ADDITIONS = {
     "push_max_in_flight": 16,
 }
 MESSAGE_ADDITIONS = {"ordering_key": None}
-STATS_ADDITIONS = {"num_inflight_messages": 0, "num_delayed_messages": 0, "num_dead_letter_candidates": 0,
-                   "push_in_flight": None, "push_window": None}
+STATS_ADDITIONS = {
+    "num_inflight_messages": 0,
+    "num_delayed_messages": 0,
+    "num_dead_letter_candidates": 0,
+    "push_in_flight": None,
+    "push_window": None,
+}
 
 
 def added_length(additions: dict, times: int = 1) -> int:
@@ -46,6 +51,8 @@ def split_additions(body: dict, additions: dict) -> dict:
     assert keys[len(keys) - len(additions) :] == list(additions), keys
     assert {k: body[k] for k in additions} == additions
     return {k: v for k, v in body.items() if k not in additions}
+
+
 QUEUE_KEYS = {
     "ack_deadline_seconds",
     "created_at",

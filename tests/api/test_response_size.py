@@ -49,7 +49,9 @@ def test_a_batch_publish_answers_ids_and_queue_ids(client: httpx.Client, uid: Ca
     assert len(response.content) < 2000
     consumed = client.get(f"/queues/{queue_ids[0]}/messages").json()["data"]
     # One transaction: every copy has the same scheduled_at, so consume's order among them is free.
-    assert sorted(m["id"] for m in consumed) == sorted(item["id"] for item in answer if item["queue_id"] == queue_ids[0])
+    assert sorted(m["id"] for m in consumed) == sorted(
+        item["id"] for item in answer if item["queue_id"] == queue_ids[0]
+    )
 
 
 def test_prefer_return_minimal_answers_ids_only(client: httpx.Client, uid: Callable[[str], str]) -> None:
@@ -76,7 +78,10 @@ def test_a_consume_leases_only_what_fits_in_the_answer(
     with httpx.Client(base_url=server.url, timeout=30) as http:
         topic_id, [queue_id] = _topic_with_queues(http, uid, 1)
         for n in range(10):
-            assert http.post(f"/topics/{topic_id}/messages", json={"data": {"n": n, "text": "x" * 50_000}}).status_code == 201
+            assert (
+                http.post(f"/topics/{topic_id}/messages", json={"data": {"n": n, "text": "x" * 50_000}}).status_code
+                == 201
+            )
         consumed = http.get(f"/queues/{queue_id}/messages", params={"limit": 10})
         assert consumed.status_code == 200, consumed.text[:200]
         assert len(consumed.content) <= SMALL_LIMIT
@@ -99,7 +104,10 @@ def test_one_message_larger_than_the_limit_is_still_delivered(
     with httpx.Client(base_url=server.url, timeout=30) as http:
         topic_id, [queue_id] = _topic_with_queues(http, uid, 1)
         for n in range(2):
-            assert http.post(f"/topics/{topic_id}/messages", json={"data": {"n": n, "text": "y" * 300_000}}).status_code == 201
+            assert (
+                http.post(f"/topics/{topic_id}/messages", json={"data": {"n": n, "text": "y" * 300_000}}).status_code
+                == 201
+            )
         for n in range(2):
             consumed = http.get(f"/queues/{queue_id}/messages", params={"limit": 10})
             assert consumed.status_code == 200

@@ -68,7 +68,9 @@ whole_json_values = st.recursive(
     max_leaves=12,
 )
 whole_rows = rows.flatmap(
-    lambda row: st.dictionaries(st.text(max_size=8), whole_json_values, max_size=5).map(lambda data: {**row, "data": data})
+    lambda row: st.dictionaries(st.text(max_size=8), whole_json_values, max_size=5).map(
+        lambda data: {**row, "data": data}
+    )
 )
 
 
@@ -111,7 +113,9 @@ def test_message_fields_follow_the_model() -> None:
         **{name: datetime.now(UTC) for name in ("expired_at", "scheduled_at", "created_at", "updated_at")},
     }
     written = json.loads(message(row))
-    assert list(written) == list(Message.model_fields), "a field added to schemas.Message goes into app/gateway/responses.py"
+    assert list(written) == list(Message.model_fields), (
+        "a field added to schemas.Message goes into app/gateway/responses.py"
+    )
 
 
 def test_counts_are_what_the_models_write() -> None:
@@ -128,7 +132,13 @@ def test_published_and_consumed_messages_read_as_peek_shows_them(
     """peek still answers through the response model: the same message, the same bytes."""
     topic_id = make_topic()
     queue_id = make_queue(topic_id=topic_id)["id"]
-    data = {"float": 1e16, "small": 1.5e-7, "big": 10**30, "text": "é \u2028 <&> \"quoted\" \\", "list": [True, None, 0.1]}
+    data = {
+        "float": 1e16,
+        "small": 1.5e-7,
+        "big": 10**30,
+        "text": 'é \u2028 <&> "quoted" \\',
+        "list": [True, None, 0.1],
+    }
     body = {"data": data, "attributes": {"kind": "ünïcode"}, "ordering_key": "key-1"}
     published = client.post(f"/topics/{topic_id}/messages", json=body)
     assert published.status_code == 201, published.text

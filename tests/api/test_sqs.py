@@ -72,10 +72,15 @@ def test_rest_queues_are_sqs_queues(sqs: Any, uid: Callable[[str], str], client:
     assert message["MessageAttributes"] == {"kind": {"StringValue": "order", "DataType": "String"}}
     assert message["MD5OfBody"] == hashlib.md5(message["Body"].encode()).hexdigest()
     # And an SQS message is read over REST at data.body.
-    sqs.send_message(QueueUrl=url, MessageBody="plain text", MessageAttributes={"kind": {"DataType": "String", "StringValue": "x"}})
+    sqs.send_message(
+        QueueUrl=url, MessageBody="plain text", MessageAttributes={"kind": {"DataType": "String", "StringValue": "x"}}
+    )
     consumed = client.get(f"/queues/{queue}/messages").json()["data"]
     assert [(m["data"], m["attributes"]) for m in consumed] == [
-        ({"body": "plain text", "message_attributes": {"kind": {"DataType": "String", "StringValue": "x"}}}, {"kind": "x"})
+        (
+            {"body": "plain text", "message_attributes": {"kind": {"DataType": "String", "StringValue": "x"}}},
+            {"kind": "x"},
+        )
     ]
 
 
@@ -104,18 +109,31 @@ def test_queue_attributes_map_onto_queue_settings(sqs: Any, uid: Callable[[str],
     redrive = f'{{"deadLetterTargetArn": "{dead_arn}", "maxReceiveCount": "3"}}'
     url = sqs.create_queue(
         QueueName=name,
-        Attributes={"VisibilityTimeout": "60", "MessageRetentionPeriod": "86400", "DelaySeconds": "5",
-                    "RedrivePolicy": redrive, "ReceiveMessageWaitTimeSeconds": "0", "MaximumMessageSize": "262144"},
+        Attributes={
+            "VisibilityTimeout": "60",
+            "MessageRetentionPeriod": "86400",
+            "DelaySeconds": "5",
+            "RedrivePolicy": redrive,
+            "ReceiveMessageWaitTimeSeconds": "0",
+            "MaximumMessageSize": "262144",
+        },
     )["QueueUrl"]
     queue = client.get(f"/queues/{name}").json()
-    assert (queue["ack_deadline_seconds"], queue["message_retention_seconds"], queue["delivery_delay_seconds"],
-            queue["dead_queue_id"], queue["message_max_deliveries"]) == (60, 86400, 5, dead, 3)
+    assert (
+        queue["ack_deadline_seconds"],
+        queue["message_retention_seconds"],
+        queue["delivery_delay_seconds"],
+        queue["dead_queue_id"],
+        queue["message_max_deliveries"],
+    ) == (60, 86400, 5, dead, 3)
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["VisibilityTimeout"] == "60" and attributes["DelaySeconds"] == "5"
     assert attributes["RedrivePolicy"] == f'{{"deadLetterTargetArn": "{dead_arn}", "maxReceiveCount": 3}}'
     assert attributes["MaximumMessageSize"] == "262144"
     assert int(attributes["CreatedTimestamp"]) == pytest.approx(time.time(), abs=600)
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "120", "DelaySeconds": "0", "RedrivePolicy": ""})
+    sqs.set_queue_attributes(
+        QueueUrl=url, Attributes={"VisibilityTimeout": "120", "DelaySeconds": "0", "RedrivePolicy": ""}
+    )
     queue = client.get(f"/queues/{name}").json()
     assert (queue["ack_deadline_seconds"], queue["delivery_delay_seconds"], queue["dead_queue_id"]) == (120, None, None)
     assert sqs.list_dead_letter_source_queues(QueueUrl=dead_url)["queueUrls"] == []
@@ -128,7 +146,12 @@ def test_queue_attributes_map_onto_queue_settings(sqs: Any, uid: Callable[[str],
     with pytest.raises(sqs.exceptions.InvalidAttributeName):
         sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["NoSuchAttribute"])
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": '{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:missing", "maxReceiveCount": 2}'})
+        sqs.set_queue_attributes(
+            QueueUrl=url,
+            Attributes={
+                "RedrivePolicy": '{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:missing", "maxReceiveCount": 2}'
+            },
+        )
     assert _error(excinfo)["Code"] == "InvalidParameterValue"
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         sqs.create_queue(QueueName=name + ".fifo", Attributes={"FifoQueue": "true"})
@@ -144,10 +167,18 @@ def test_purge_queue_and_exact_counts(sqs: Any, uid: Callable[[str], str]) -> No
         sqs.send_message(QueueUrl=url, MessageBody=str(n))
     sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=600)
     sqs.receive_message(QueueUrl=url)
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
-    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"] == dict(zip(names, ["2", "1", "1"]))
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"] == dict(
+        zip(names, ["2", "1", "1"])
+    )
     sqs.purge_queue(QueueUrl=url)
-    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"] == dict(zip(names, ["0", "0", "0"]))
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"] == dict(
+        zip(names, ["0", "0", "0"])
+    )
 
 
 # Messages
@@ -158,7 +189,7 @@ BODIES = [
     "  spaces, \t tabs,\r\nCRLF and a trailing newline\n",
     '{"looks": "like JSON", "n": 1.50}',
     "é ü 中文 \U0001f600 \ud7ff \ue000 \ufffd \U0010ffff",
-    "\\u0000 is text here, \"quoted\"",
+    '\\u0000 is text here, "quoted"',
 ]
 
 
@@ -185,11 +216,15 @@ def test_message_attributes_round_trip(sqs: Any, uid: Callable[[str], str]) -> N
         "blob": {"DataType": "Binary", "BinaryValue": bytes(range(256))},
         "meta.kind": {"DataType": "String.json", "StringValue": "{}"},
     }
-    sent = sqs.send_message(QueueUrl=url, MessageBody="with attributes", MessageAttributes=attributes,
-                            MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-abc"}})
-    message = sqs.receive_message(
-        QueueUrl=url, MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"]
-    )["Messages"][0]
+    sent = sqs.send_message(
+        QueueUrl=url,
+        MessageBody="with attributes",
+        MessageAttributes=attributes,
+        MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-abc"}},
+    )
+    message = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"])[
+        "Messages"
+    ][0]
     assert message["MessageAttributes"] == attributes
     assert message["MD5OfMessageAttributes"] == sent["MD5OfMessageAttributes"]
     assert message["Attributes"]["AWSTraceHeader"] == "Root=1-abc"
@@ -213,11 +248,16 @@ def test_send_message_rules(sqs: Any, uid: Callable[[str], str]) -> None:
     assert _error(excinfo)["Code"] == "InvalidParameterValue" and "262144" in _error(excinfo)["Message"]
     assert sqs.send_message(QueueUrl=url, MessageBody="x" * (256 * 1024))["MessageId"]
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
-        sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes={
-            f"a{n}": {"DataType": "String", "StringValue": "v"} for n in range(11)})
+        sqs.send_message(
+            QueueUrl=url,
+            MessageBody="x",
+            MessageAttributes={f"a{n}": {"DataType": "String", "StringValue": "v"} for n in range(11)},
+        )
     assert _error(excinfo)["Code"] == "InvalidParameterValue"
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
-        sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes={"n": {"DataType": "Number", "StringValue": "abc"}})
+        sqs.send_message(
+            QueueUrl=url, MessageBody="x", MessageAttributes={"n": {"DataType": "Number", "StringValue": "abc"}}
+        )
     assert _error(excinfo)["Code"] == "InvalidParameterValue"
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         sqs.send_message(QueueUrl=url, MessageBody="x", MessageGroupId="g")
@@ -252,7 +292,9 @@ def test_visibility_timeout_override_and_change(sqs: Any, uid: Callable[[str], s
     assert _error(excinfo)["Code"] == "InvalidParameterValue"
     # 0 gives it back at once (without counting a delivery), VisibilityTimeout=0 on receive too.
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-    again = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0, AttributeNames=["ApproximateReceiveCount"])["Messages"][0]
+    again = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0, AttributeNames=["ApproximateReceiveCount"])[
+        "Messages"
+    ][0]
     assert again["Attributes"]["ApproximateReceiveCount"] == "2"
     third = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])["Messages"][0]
     assert third["Attributes"]["ApproximateReceiveCount"] == "3"
@@ -313,12 +355,17 @@ def test_redrive_policy_moves_a_message_after_max_receive_count(
     arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     url = sqs.create_queue(
         QueueName=_name(uid, "sqs-redriven"),
-        Attributes={"VisibilityTimeout": "1", "RedrivePolicy": f'{{"deadLetterTargetArn": "{arn}", "maxReceiveCount": 2}}'},
+        Attributes={
+            "VisibilityTimeout": "1",
+            "RedrivePolicy": f'{{"deadLetterTargetArn": "{arn}", "maxReceiveCount": 2}}',
+        },
     )["QueueUrl"]
     sent = sqs.send_message(QueueUrl=url, MessageBody="poison")["MessageId"]
     counts = []
     for _ in range(2):  # received twice, never deleted; each lease runs out after 1 s
-        message = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, AttributeNames=["ApproximateReceiveCount"])["Messages"][0]
+        message = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, AttributeNames=["ApproximateReceiveCount"])[
+            "Messages"
+        ][0]
         counts.append(message["Attributes"]["ApproximateReceiveCount"])
         time.sleep(1.2)
     assert counts == ["1", "2"]
@@ -335,16 +382,29 @@ def test_redrive_policy_moves_a_message_after_max_receive_count(
 
 def test_send_message_batch_with_failing_entries(sqs: Any, uid: Callable[[str], str]) -> None:
     url = sqs.create_queue(QueueName=_name(uid, "sqs-send-batch"))["QueueUrl"]
-    result = sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": "ok-1", "MessageBody": "one"},
-        {"Id": "bad-chars", "MessageBody": "\x00"},
-        {"Id": "ok-2", "MessageBody": "two", "DelaySeconds": 0,
-         "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}},
-        {"Id": "bad-number", "MessageBody": "x", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "one"}}},
-    ])
+    result = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "ok-1", "MessageBody": "one"},
+            {"Id": "bad-chars", "MessageBody": "\x00"},
+            {
+                "Id": "ok-2",
+                "MessageBody": "two",
+                "DelaySeconds": 0,
+                "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}},
+            },
+            {
+                "Id": "bad-number",
+                "MessageBody": "x",
+                "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "one"}},
+            },
+        ],
+    )
     assert sorted(entry["Id"] for entry in result["Successful"]) == ["ok-1", "ok-2"]
     assert {entry["Id"]: entry["Code"] for entry in result["Failed"]} == {
-        "bad-chars": "InvalidMessageContents", "bad-number": "InvalidParameterValue"}
+        "bad-chars": "InvalidMessageContents",
+        "bad-number": "InvalidParameterValue",
+    }
     assert all(entry["SenderFault"] for entry in result["Failed"])
     bodies = sorted(m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"])
     assert bodies == ["one", "two"]
@@ -367,19 +427,27 @@ def test_delete_and_change_visibility_batches(sqs: Any, uid: Callable[[str], str
     received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert len(received) == 4
     handles = {m["Body"]: m["ReceiptHandle"] for m in received}
-    changed = sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
-        {"Id": "zero", "ReceiptHandle": handles["0"], "VisibilityTimeout": 0},
-        {"Id": "forged", "ReceiptHandle": handles["1"][:-2] + "xx", "VisibilityTimeout": 0},
-        {"Id": "too-long", "ReceiptHandle": handles["1"], "VisibilityTimeout": 700},
-    ])
+    changed = sqs.change_message_visibility_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "zero", "ReceiptHandle": handles["0"], "VisibilityTimeout": 0},
+            {"Id": "forged", "ReceiptHandle": handles["1"][:-2] + "xx", "VisibilityTimeout": 0},
+            {"Id": "too-long", "ReceiptHandle": handles["1"], "VisibilityTimeout": 700},
+        ],
+    )
     assert [entry["Id"] for entry in changed["Successful"]] == ["zero"]
     assert {entry["Id"]: entry["Code"] for entry in changed["Failed"]} == {
-        "forged": "ReceiptHandleIsInvalid", "too-long": "InvalidParameterValue"}
-    deleted = sqs.delete_message_batch(QueueUrl=url, Entries=[
-        {"Id": "one", "ReceiptHandle": handles["1"]},
-        {"Id": "two", "ReceiptHandle": handles["2"]},
-        {"Id": "garbage", "ReceiptHandle": "garbage"},
-    ])
+        "forged": "ReceiptHandleIsInvalid",
+        "too-long": "InvalidParameterValue",
+    }
+    deleted = sqs.delete_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "one", "ReceiptHandle": handles["1"]},
+            {"Id": "two", "ReceiptHandle": handles["2"]},
+            {"Id": "garbage", "ReceiptHandle": "garbage"},
+        ],
+    )
     assert sorted(entry["Id"] for entry in deleted["Successful"]) == ["one", "two"]
     assert [(entry["Id"], entry["Code"]) for entry in deleted["Failed"]] == [("garbage", "ReceiptHandleIsInvalid")]
     left = db.execute("select data->>'body' from fastqueue.messages where queue_id = %s order by 1", (name,)).fetchall()
@@ -435,7 +503,10 @@ def test_sqs_errors_carry_the_query_error_header(server: Server) -> None:
         headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.GetQueueUrl"},
     )
     assert response.status_code == 400
-    assert response.json() == {"__type": "com.amazonaws.sqs#QueueDoesNotExist", "message": "The specified queue does not exist."}
+    assert response.json() == {
+        "__type": "com.amazonaws.sqs#QueueDoesNotExist",
+        "message": "The specified queue does not exist.",
+    }
     assert response.headers["x-amzn-query-error"] == "AWS.SimpleQueueService.NonExistentQueue;Sender"
     unknown = httpx.post(server.url + "/", content=b"{}", headers={"X-Amz-Target": "AmazonSQS.NoSuchAction"})
     assert unknown.status_code == 400 and unknown.json()["__type"] == "com.amazonaws.sqs#InvalidAction"

@@ -26,7 +26,9 @@ BEARER = "bearer-token-for-the-rest-api-0123456789"
 
 @pytest.fixture(scope="module")
 def signed_server(api_database_url: str, server_factory: Callable[..., Server]) -> Server:
-    return server_factory(api_database_url, FASTQUEUE_SQS_CREDENTIALS=CREDENTIALS, FASTQUEUE_AUTH_TOKENS=f"{BEARER}:admin")
+    return server_factory(
+        api_database_url, FASTQUEUE_SQS_CREDENTIALS=CREDENTIALS, FASTQUEUE_AUTH_TOKENS=f"{BEARER}:admin"
+    )
 
 
 def _code(excinfo: pytest.ExceptionInfo[botocore.exceptions.ClientError]) -> str:
@@ -39,7 +41,9 @@ def test_right_secret_is_accepted(signed_server: Server, uid: Callable[[str], st
     sqs.send_message(QueueUrl=url, MessageBody="signed")
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["signed"]
     # The REST API keeps its bearer tokens: the SQS credentials are not REST tokens.
-    assert httpx.get(signed_server.url + "/queues", headers={"Authorization": f"Bearer {ADMIN_SECRET}"}).status_code == 401
+    assert (
+        httpx.get(signed_server.url + "/queues", headers={"Authorization": f"Bearer {ADMIN_SECRET}"}).status_code == 401
+    )
     assert httpx.get(signed_server.url + "/queues", headers={"Authorization": f"Bearer {BEARER}"}).status_code == 200
 
 
@@ -52,14 +56,16 @@ def test_wrong_secret_unknown_key_and_no_signature(signed_server: Server) -> Non
         sqs_client(signed_server.url, "AKIAUNKNOWN", ADMIN_SECRET).list_queues()
     assert _code(excinfo) == "InvalidClientTokenId"
     unsigned = httpx.post(
-        signed_server.url + "/", content=b"{}",
+        signed_server.url + "/",
+        content=b"{}",
         headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"},
     )
     assert unsigned.status_code == 403
     assert unsigned.json()["__type"] == "com.amazonaws.sqs#MissingAuthenticationToken"
     # A bearer token does not open the SQS endpoint either.
     bearer = httpx.post(
-        signed_server.url + "/", content=b"{}",
+        signed_server.url + "/",
+        content=b"{}",
         headers={"X-Amz-Target": "AmazonSQS.ListQueues", "Authorization": f"Bearer {BEARER}"},
     )
     assert bearer.status_code == 403
@@ -75,7 +81,9 @@ def test_a_signed_body_cannot_be_changed(signed_server: Server) -> None:
 
     sqs.meta.events.register("before-send.sqs.ListQueues", keep)
     sqs.list_queues(QueueNamePrefix="a")
-    headers = {name: value.decode() if isinstance(value, bytes) else value for name, value in captured["headers"].items()}
+    headers = {
+        name: value.decode() if isinstance(value, bytes) else value for name, value in captured["headers"].items()
+    }
     headers.pop("Content-Length", None)
     replayed = httpx.post(signed_server.url + "/", content=b'{"QueueNamePrefix": "b"}', headers=headers)
     assert replayed.status_code == 403

@@ -33,9 +33,24 @@ def celery_environment(server: Server, uid: Callable[[str], str], tmp_path: Path
 def worker(celery_environment: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     log = (tmp_path / "worker.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tests.api.sqs_celery_app", "worker", "--pool=solo",
-         "--concurrency=1", "--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel=INFO"],
-        cwd=REPO, env={**os.environ, **celery_environment}, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tests.api.sqs_celery_app",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ],
+        cwd=REPO,
+        env={**os.environ, **celery_environment},
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -52,7 +67,10 @@ def worker(celery_environment: dict[str, str], tmp_path: Path) -> Iterator[subpr
 
 
 def test_celery_worker_runs_tasks_through_fastqueue(
-    server: Server, celery_environment: dict[str, str], worker: subprocess.Popen[bytes], tmp_path: Path,
+    server: Server,
+    celery_environment: dict[str, str],
+    worker: subprocess.Popen[bytes],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name, value in celery_environment.items():

@@ -110,7 +110,9 @@ def busy(console_server, console_database: str) -> dict[str, dict]:
         create_queue(api, "orders", "orders", dead_queue_id="orders-dead", message_max_deliveries=5)
         create_queue(api, "invoices", "orders", message_filters={"kind": ["invoice"]})
         create_queue(api, "emails", "emails", delivery_delay_seconds=600)
-        create_queue(api, "payments", "payments", ack_deadline_seconds=1, dead_queue_id="orders-dead", message_max_deliveries=1)
+        create_queue(
+            api, "payments", "payments", ack_deadline_seconds=1, dead_queue_id="orders-dead", message_max_deliveries=1
+        )
 
         publish(api, "orders", 6, attributes={"kind": "order"})
         publish(api, "orders", 2, attributes={"kind": "invoice"})
@@ -171,21 +173,38 @@ def test_queues_page_shows_the_counts_of_every_queue(browser: WebDriver, console
     # The filter box narrows the table; clearing it brings every queue back.
     search = browser.find_element(By.ID, "queue-search")
     search.send_keys("pay")
-    wait(browser, lambda d: [r.get_attribute("data-key") for r in d.find_elements(By.CSS_SELECTOR, "#queues-table tbody tr")] == ["payments"], "the filter did not narrow the table")
+    wait(
+        browser,
+        lambda d: (
+            [r.get_attribute("data-key") for r in d.find_elements(By.CSS_SELECTOR, "#queues-table tbody tr")]
+            == ["payments"]
+        ),
+        "the filter did not narrow the table",
+    )
     search.clear()
     search.send_keys(Keys.BACKSPACE)
-    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#queues-table tbody tr")) >= len(busy), "the filter did not clear")
+    wait(
+        browser,
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#queues-table tbody tr")) >= len(busy),
+        "the filter did not clear",
+    )
 
 
 def test_topics_are_listed_with_their_queues(browser: WebDriver, console_server, busy) -> None:
     open_console(browser, console_server.url, "/topics")
-    wait(browser, lambda d: row_cells(d, "topics-table", "orders")[1] == "invoices, orders", "topic orders without its queues")
+    wait(
+        browser,
+        lambda d: row_cells(d, "topics-table", "orders")[1] == "invoices, orders",
+        "topic orders without its queues",
+    )
     links = browser.find_elements(By.CSS_SELECTOR, '#topics-table tr[data-key="orders"] a')
     assert [link.get_attribute("href").split("#")[1] for link in links] == ["/queues/invoices", "/queues/orders"]
     assert row_cells(browser, "topics-table", "emails")[1] == "emails"
 
 
-def test_queue_page_shows_settings_a_peek_and_a_chart(browser: WebDriver, console_server, console_database, api, busy) -> None:
+def test_queue_page_shows_settings_a_peek_and_a_chart(
+    browser: WebDriver, console_server, console_database, api, busy
+) -> None:
     def attempts() -> list[tuple]:
         with psycopg.connect(console_database, autocommit=True) as conn:
             return conn.execute(
@@ -195,7 +214,9 @@ def test_queue_page_shows_settings_a_peek_and_a_chart(browser: WebDriver, consol
     before = attempts()
     open_console(browser, console_server.url, "/queues/orders")
     settings = browser.find_element(By.ID, "queue-settings").text
-    assert "Dead queue\norders-dead" in settings and "Max deliveries\n5" in settings and "Ack deadline (s)\n30" in settings
+    assert (
+        "Dead queue\norders-dead" in settings and "Max deliveries\n5" in settings and "Ack deadline (s)\n30" in settings
+    )
     assert browser.find_element(By.CSS_SELECTOR, '[data-count="available_messages"]').text == "5"
 
     peeked = api.get("/queues/orders/peek", params={"limit": 10})
@@ -208,8 +229,11 @@ def test_queue_page_shows_settings_a_peek_and_a_chart(browser: WebDriver, consol
 
     wait(browser, lambda d: peek_rows(d) == expected, "the peek table does not list the API's messages")
     samples = int(browser.find_element(By.ID, "depth-chart").get_attribute("data-samples"))
-    wait(browser, lambda d: int(d.find_element(By.ID, "depth-chart").get_attribute("data-samples")) >= samples + 2,
-         "the chart did not gain points over two refreshes")
+    wait(
+        browser,
+        lambda d: int(d.find_element(By.ID, "depth-chart").get_attribute("data-samples")) >= samples + 2,
+        "the chart did not gain points over two refreshes",
+    )
     assert browser.find_elements(By.CSS_SELECTOR, "#depth-chart polyline")
     assert browser.save_screenshot(str(output_dir() / "console-queue.png"))
     assert attempts() == before, "peeking leased or changed messages"
@@ -243,7 +267,11 @@ def test_purge_button_empties_the_queue(browser: WebDriver, console_server, api)
     publish(api, topic, 5)
     lease(api, queue, 2)
     open_console(browser, console_server.url, f"/queues/{queue}")
-    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, '[data-count="total_messages"]').text == "5", "5 messages not shown")
+    wait(
+        browser,
+        lambda d: d.find_element(By.CSS_SELECTOR, '[data-count="total_messages"]').text == "5",
+        "5 messages not shown",
+    )
     browser.find_element(By.ID, "purge").click()
     dialog = wait(browser, open_dialog, "no confirmation")
     dialog.find_element(By.CSS_SELECTOR, "button.danger").click()
@@ -263,7 +291,11 @@ def test_redrive_button_moves_dead_messages_back(browser: WebDriver, console_ser
     assert overview(api)[dead]["available_messages"] == 3
 
     open_console(browser, console_server.url, f"/queues/{dead}")
-    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, '[data-count="available_messages"]').text == "3", "3 not shown")
+    wait(
+        browser,
+        lambda d: d.find_element(By.CSS_SELECTOR, '[data-count="available_messages"]').text == "3",
+        "3 not shown",
+    )
     browser.find_element(By.ID, "redrive").click()
     dialog = wait(browser, open_dialog, "no redrive dialog")
     destination = dialog.find_element(By.ID, "redrive-destination")
@@ -280,24 +312,38 @@ def test_publish_form_publishes_and_values_are_shown_as_text(browser: WebDriver,
     create_topic(api, topic)
     create_queue(api, queue, topic)
     open_console(browser, console_server.url, f"/queues/{queue}")
-    wait(browser, lambda d: d.find_element(By.ID, "publish-topic").get_attribute("value") == topic, "topic not prefilled")
+    wait(
+        browser, lambda d: d.find_element(By.ID, "publish-topic").get_attribute("value") == topic, "topic not prefilled"
+    )
     data = browser.find_element(By.ID, "publish-data")
     data.clear()
     data.send_keys('{"html": "<img src=x id=injected>"}')
     browser.find_element(By.ID, "publish-attributes").send_keys('{"source": "console"}')
     browser.find_element(By.CSS_SELECTOR, "#publish-form button[type=submit]").click()
-    wait(browser, lambda d: queue in d.find_element(By.CSS_SELECTOR, "#publish-form .result").text, "no success message")
+    wait(
+        browser, lambda d: queue in d.find_element(By.CSS_SELECTOR, "#publish-form .result").text, "no success message"
+    )
 
     messages = api.get(f"/queues/{queue}/peek").json()["data"]
-    assert [(m["data"], m["attributes"]) for m in messages] == [({"html": "<img src=x id=injected>"}, {"source": "console"})]
-    wait(browser, lambda d: "<img src=x id=injected>" in d.find_element(By.ID, "peek-table").text, "message not in the peek")
+    assert [(m["data"], m["attributes"]) for m in messages] == [
+        ({"html": "<img src=x id=injected>"}, {"source": "console"})
+    ]
+    wait(
+        browser,
+        lambda d: "<img src=x id=injected>" in d.find_element(By.ID, "peek-table").text,
+        "message not in the peek",
+    )
     assert not browser.find_elements(By.ID, "injected")
 
     # A bad request shows the API's detail.
     data.clear()
     data.send_keys("[1]")
     browser.find_element(By.CSS_SELECTOR, "#publish-form button[type=submit]").click()
-    wait(browser, lambda d: "data" in d.find_element(By.CSS_SELECTOR, "#publish-form .result.error").text, "no error shown")
+    wait(
+        browser,
+        lambda d: "data" in d.find_element(By.CSS_SELECTOR, "#publish-form .result.error").text,
+        "no error shown",
+    )
 
 
 def test_auth_needs_an_admin_token(browser: WebDriver, auth_server) -> None:
@@ -310,18 +356,32 @@ def test_auth_needs_an_admin_token(browser: WebDriver, auth_server) -> None:
 
     browser.get(auth_server.url + "/console/")
     login = browser.find_element(By.ID, "login")
-    wait(browser, lambda d: login.is_displayed() and "needs an admin token" in d.find_element(By.ID, "login-message").text, "no token form")
+    wait(
+        browser,
+        lambda d: login.is_displayed() and "needs an admin token" in d.find_element(By.ID, "login-message").text,
+        "no token form",
+    )
     assert not browser.find_element(By.ID, "view").is_displayed()
 
     token = browser.find_element(By.ID, "token")
     token.send_keys(CONSUMER_TOKEN, Keys.ENTER)
-    wait(browser, lambda d: "not an admin token" in d.find_element(By.ID, "login-message").text, "a consumer token was not refused")
+    wait(
+        browser,
+        lambda d: "not an admin token" in d.find_element(By.ID, "login-message").text,
+        "a consumer token was not refused",
+    )
     assert login.is_displayed()
 
     token.send_keys("wrong-token", Keys.ENTER)
-    wait(browser, lambda d: "does not know that token" in d.find_element(By.ID, "login-message").text, "an unknown token was not refused")
+    wait(
+        browser,
+        lambda d: "does not know that token" in d.find_element(By.ID, "login-message").text,
+        "an unknown token was not refused",
+    )
 
     token.send_keys(ADMIN_TOKEN, Keys.ENTER)
-    wait(browser, lambda d: row_cells(d, "queues-table", "secured")[2] == "2", "the admin token did not open the console")
+    wait(
+        browser, lambda d: row_cells(d, "queues-table", "secured")[2] == "2", "the admin token did not open the console"
+    )
     assert not login.is_displayed()
     browser.execute_script("sessionStorage.clear()")

@@ -52,22 +52,33 @@ def slow_api(offline_browser: WebDriver) -> Iterator[None]:
     """Every fetch of the next pages answers 3 s late, so their loading state can be seen."""
     script = offline_browser.execute_cdp_cmd(
         "Page.addScriptToEvaluateOnNewDocument",
-        {"source": "const realFetch = window.fetch; window.fetch = (...args) => new Promise((ok) => setTimeout(ok, 3000)).then(() => realFetch(...args));"},
+        {
+            "source": "const realFetch = window.fetch; window.fetch = (...args) => new Promise((ok) => setTimeout(ok, 3000)).then(() => realFetch(...args));"
+        },
     )
     try:
         yield
     finally:
-        offline_browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+        offline_browser.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]}
+        )
 
 
-def test_console_shows_loading_until_its_first_answer(offline_browser: WebDriver, console_server: Server, slow_api: None) -> None:
+def test_console_shows_loading_until_its_first_answer(
+    offline_browser: WebDriver, console_server: Server, slow_api: None
+) -> None:
     offline_browser.get(f"{console_server.url}/console/#/")
     summary = offline_browser.find_element(By.ID, "summary").text
     page = offline_browser.find_element(By.ID, "view").text
     assert "Loading" in summary, summary
     assert "No queues yet" not in page and "0 queues" not in page, page
-    wait(offline_browser, lambda d: "queue" in d.find_element(By.ID, "summary").text and "Loading" not in d.find_element(By.ID, "summary").text,
-         "the summary never replaced its loading state")
+    wait(
+        offline_browser,
+        lambda d: (
+            "queue" in d.find_element(By.ID, "summary").text and "Loading" not in d.find_element(By.ID, "summary").text
+        ),
+        "the summary never replaced its loading state",
+    )
 
 
 @pytest.fixture
@@ -87,8 +98,11 @@ def test_console_counts_one_in_the_singular(offline_browser: WebDriver, one_queu
         create_queue(api, "only-queue", "only-topic")
         publish(api, "only-topic")
     open_console(offline_browser, one_queue_server.url)
-    wait(offline_browser, lambda d: d.find_element(By.ID, "summary").text == "1 queue, 1 topic, 1 message",
-         f"summary is not in the singular: {offline_browser.find_element(By.ID, 'summary').text!r}")
+    wait(
+        offline_browser,
+        lambda d: d.find_element(By.ID, "summary").text == "1 queue, 1 topic, 1 message",
+        f"summary is not in the singular: {offline_browser.find_element(By.ID, 'summary').text!r}",
+    )
 
 
 # Ids a client might turn into another path: `..` and `.` are normalised out of URLs (%2E%2E as well, by

@@ -126,7 +126,11 @@ def check_delivery_invariants(ledger: Ledger, drained: list[str], label: str) ->
     lost = published - acked - ledger.ack_unknown - drained_set
     resurrected_in_drain = acked & drained_set
     resurrected_in_load = sorted(
-        {message_id for message_id, sent in ledger.deliveries if message_id in ledger.acked and sent > ledger.acked[message_id]}
+        {
+            message_id
+            for message_id, sent in ledger.deliveries
+            if message_id in ledger.acked and sent > ledger.acked[message_id]
+        }
     )
     redelivered = len(ledger.deliveries) - len({m for m, _ in ledger.deliveries})
     unknown_publishes = drained_set - published  # publishes whose answer was lost but which did commit
@@ -137,7 +141,9 @@ def check_delivery_invariants(ledger: Ledger, drained: list[str], label: str) ->
         f" ({len(unknown_publishes)} from publishes without a 201);"
         f" lost {len(lost)}; acked-then-delivered {len(resurrected_in_load)} during load, {len(resurrected_in_drain)} in drain"
     )
-    assert not lost, f"{len(lost)} of {len(published)} messages that got a 201 were never acked nor drained: {sorted(lost)[:5]}"
+    assert not lost, (
+        f"{len(lost)} of {len(published)} messages that got a 201 were never acked nor drained: {sorted(lost)[:5]}"
+    )
     assert not resurrected_in_drain, (
         f"{len(resurrected_in_drain)} messages whose ack got a 204 came back in the drain: {sorted(resurrected_in_drain)[:5]}"
     )

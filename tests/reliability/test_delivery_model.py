@@ -30,7 +30,9 @@ import pytest
 
 pytestmark = pytest.mark.fault
 
-SEEDS = [11, 23, 47, 101, 202] + ([int(os.environ["FASTQUEUE_FAULT_SEED"])] if os.environ.get("FASTQUEUE_FAULT_SEED") else [])
+SEEDS = [11, 23, 47, 101, 202] + (
+    [int(os.environ["FASTQUEUE_FAULT_SEED"])] if os.environ.get("FASTQUEUE_FAULT_SEED") else []
+)
 OPERATIONS = 400
 WORKERS = 4
 MAX_DELIVERIES = 2
@@ -114,7 +116,9 @@ class Model:
         return {m for m, c in self.messages.items() if c.queue == queue_id and c.available()}
 
     def leased(self, worker: int | None = None) -> list[str]:
-        return sorted(m for m, c in self.messages.items() if c.leased_by is not None and (worker is None or c.leased_by == worker))
+        return sorted(
+            m for m, c in self.messages.items() if c.leased_by is not None and (worker is None or c.leased_by == worker)
+        )
 
     def in_queue(self, queue_id: str) -> list[str]:
         return sorted(m for m, c in self.messages.items() if c.queue == queue_id)
@@ -175,12 +179,22 @@ def record_moved(workers: list[Worker], w: int, model: Model, moved: list[str], 
     published there, so that a late consumer of a delivery from before cannot settle it: the model
     finds each moved copy by its n, and the old id is gone."""
     by_n = {model.messages[m].n: m for m in moved}
-    rows = run_batch(workers, [(w, fetch_all(
-        "select id::text, (data ->> 'n')::int from fastqueue.messages where queue_id = %s and (data ->> 'n')::int = any (%s)",
-        (destination, list(by_n)),
-    ))])[w]
+    rows = run_batch(
+        workers,
+        [
+            (
+                w,
+                fetch_all(
+                    "select id::text, (data ->> 'n')::int from fastqueue.messages where queue_id = %s and (data ->> 'n')::int = any (%s)",
+                    (destination, list(by_n)),
+                ),
+            )
+        ],
+    )[w]
     new_ids = {n: message_id for message_id, n in rows if message_id not in model.messages}
-    assert sorted(new_ids) == sorted(by_n), f"{label}: moved {sorted(by_n)} to {destination}, found new copies of {sorted(new_ids)}"
+    assert sorted(new_ids) == sorted(by_n), (
+        f"{label}: moved {sorted(by_n)} to {destination}, found new copies of {sorted(new_ids)}"
+    )
     for n, old_id in by_n.items():
         del model.messages[old_id]
         model.gone[old_id] = "moved"
@@ -201,13 +215,17 @@ def check_consumed(model: Model, results: dict[int, list], queue_id: str, may_in
             seen[message_id] = worker
             assert row_queue == queue_id, f"{label}: {message_id} came from {row_queue}, not {queue_id}"
             copy = model.messages.get(message_id)
-            assert copy is not None, f"{label}: delivered {message_id}, which is {model.gone.get(message_id, 'unknown')}"
+            assert copy is not None, (
+                f"{label}: delivered {message_id}, which is {model.gone.get(message_id, 'unknown')}"
+            )
             assert not copy.expired and alive, f"{label}: delivered {message_id} after its retention expired"
             assert message_id in available, (
                 f"{label}: delivered {message_id} which was not available (leased by {copy.leased_by},"
                 f" {copy.attempts} deliveries in {copy.queue})"
             )
-            assert attempts == copy.attempts + 1, f"{label}: {message_id} delivery_attempts {attempts}, model {copy.attempts + 1}"
+            assert attempts == copy.attempts + 1, (
+                f"{label}: {message_id} delivery_attempts {attempts}, model {copy.attempts + 1}"
+            )
             assert attempts <= LIMIT[queue_id], f"{label}: {message_id} delivered {attempts} times from {queue_id}"
             assert leased, f"{label}: {message_id} handed out without a lease"
     for message_id, worker in seen.items():
@@ -228,8 +246,20 @@ def record_published(model: Model, rows: list, label: str) -> set[str]:
 
 def step(rng: random.Random, workers: list[Worker], model: Model, counter: Counter, n: int) -> None:
     kind = rng.choices(
-        ["publish", "consume", "race", "ack", "nack", "lease_expiry", "retention_expiry", "cleanup",
-         "redrive", "purge", "ack_gone", "rotate"],
+        [
+            "publish",
+            "consume",
+            "race",
+            "ack",
+            "nack",
+            "lease_expiry",
+            "retention_expiry",
+            "cleanup",
+            "redrive",
+            "purge",
+            "ack_gone",
+            "rotate",
+        ],
         weights=[16, 12, 20, 16, 7, 8, 3, 6, 4, 2, 3, 4],
     )[0]
     label = f"op {n} ({kind})"
@@ -295,9 +325,18 @@ def step(rng: random.Random, workers: list[Worker], model: Model, counter: Count
         assert result is False, f"{label}: ack/nack of {model.gone[message_id]} {message_id} returned {result}"
     elif kind == "lease_expiry":
         message_id = rng.choice(model.leased())
-        changed = run_batch(workers, [(w, harness(
-            "update fastqueue.messages set scheduled_at = now() - interval '1 second' where id = %s", (message_id,)
-        ))])[w]
+        changed = run_batch(
+            workers,
+            [
+                (
+                    w,
+                    harness(
+                        "update fastqueue.messages set scheduled_at = now() - interval '1 second' where id = %s",
+                        (message_id,),
+                    ),
+                )
+            ],
+        )[w]
         if gone_if_expired(model, counter, message_id, changed == 0):
             return
         assert changed == 1, f"{label}: leased {message_id} is not in the table"
@@ -306,15 +345,29 @@ def step(rng: random.Random, workers: list[Worker], model: Model, counter: Count
         if not model.messages:
             return
         message_id = rng.choice(sorted(model.messages))
-        run_batch(workers, [(w, harness(
-            "update fastqueue.messages set expired_at = now() - interval '1 second' where id = %s", (message_id,)
-        ))])
+        run_batch(
+            workers,
+            [
+                (
+                    w,
+                    harness(
+                        "update fastqueue.messages set expired_at = now() - interval '1 second' where id = %s",
+                        (message_id,),
+                    ),
+                )
+            ],
+        )
         model.messages[message_id].expired = True
     elif kind == "cleanup":
         expired = [m for m, c in model.messages.items() if c.expired]
-        dead = [m for m, c in model.messages.items()
-                if not c.expired and c.queue == "work" and c.leased_by is None and c.attempts >= MAX_DELIVERIES]
-        summary = run_batch(workers, [(w, scalar("select expired_messages, dead_lettered_messages from fastqueue.cleanup()"))])[w]
+        dead = [
+            m
+            for m, c in model.messages.items()
+            if not c.expired and c.queue == "work" and c.leased_by is None and c.attempts >= MAX_DELIVERIES
+        ]
+        summary = run_batch(
+            workers, [(w, scalar("select expired_messages, dead_lettered_messages from fastqueue.cleanup()"))]
+        )[w]
         summary = (summary[0] + dropped_by_rotation(workers, w, counter), summary[1])
         assert tuple(summary) == (len(expired), len(dead)), (
             f"{label}: cleanup() and rotations expired {summary[0]} and cleanup dead-lettered {summary[1]}, the model"
@@ -346,7 +399,9 @@ def step(rng: random.Random, workers: list[Worker], model: Model, counter: Count
             model.gone[message_id] = "purged"
     elif kind == "rotate":
         outcome = run_batch(workers, [(w, rotate_store())])[w]
-        assert outcome in ("rotated", "another rotation is running", "lock not available"), f"{label}: rotate_store() said {outcome}"
+        assert outcome in ("rotated", "another rotation is running", "lock not available"), (
+            f"{label}: rotate_store() said {outcome}"
+        )
         counter[f"rotate: {outcome}"] += 1
 
 
@@ -354,6 +409,7 @@ def rotate_store():
     def run(conn):
         conn.execute("set fastqueue.rotation_min_changes = 0")  # every attempt worth it
         return conn.execute("select outcome from fastqueue.rotate_store()").fetchone()[0]
+
     return run
 
 
@@ -408,7 +464,9 @@ class BackgroundRotation:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_at_least_once_delivery_matches_the_model(seed: int, database_url: str) -> None:
-    print(f"\n[model] seed {seed}: {OPERATIONS} operations over {WORKERS} connections (FASTQUEUE_FAULT_SEED={seed} to rerun)")
+    print(
+        f"\n[model] seed {seed}: {OPERATIONS} operations over {WORKERS} connections (FASTQUEUE_FAULT_SEED={seed} to rerun)"
+    )
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("select fastqueue.create_topic('events')")
         conn.execute("select fastqueue.create_queue('dead', null, 600, 1209600)")
@@ -435,7 +493,9 @@ def test_at_least_once_delivery_matches_the_model(seed: int, database_url: str) 
         for message_id in model.leased():
             model.messages[message_id].leased_by = None
         with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute("update fastqueue.messages set scheduled_at = now() - interval '1 second' where scheduled_at > now()")
+            conn.execute(
+                "update fastqueue.messages set scheduled_at = now() - interval '1 second' where scheduled_at > now()"
+            )
         _final_cleanup(workers, model, counter)
         with psycopg.connect(database_url, autocommit=True) as conn:
             rows = conn.execute("select id::text, queue_id, delivery_attempts from fastqueue.messages").fetchall()
@@ -460,17 +520,25 @@ def test_at_least_once_delivery_matches_the_model(seed: int, database_url: str) 
         f" unknown {len(unknown)}, mismatched {sum(1 for m in expected if table.get(m) != expected[m])}"
     )
     assert not lost, f"seed {seed}: {len(lost)} published messages vanished: {sorted(lost)[:5]}"
-    assert not resurrected, f"seed {seed}: {len(resurrected)} acked/purged/expired messages are back: {sorted(resurrected)[:5]}"
+    assert not resurrected, (
+        f"seed {seed}: {len(resurrected)} acked/purged/expired messages are back: {sorted(resurrected)[:5]}"
+    )
     assert not unknown, f"seed {seed}: messages nobody published: {sorted(unknown)[:5]}"
     mismatched = {m: (table.get(m), expected[m]) for m in expected if table.get(m) != expected[m]}
-    assert not mismatched, f"seed {seed}: table (queue, attempts) differs from the model: {list(mismatched.items())[:5]}"
+    assert not mismatched, (
+        f"seed {seed}: table (queue, attempts) differs from the model: {list(mismatched.items())[:5]}"
+    )
     assert model.deliveries > OPERATIONS // 3 and fates["acked"] > 0, "the run did too little to mean anything"
 
 
 def _final_cleanup(workers: list[Worker], model: Model, counter: Counter) -> None:
     expired = [m for m, c in model.messages.items() if c.expired]
-    dead = [m for m, c in model.messages.items() if not c.expired and c.queue == "work" and c.attempts >= MAX_DELIVERIES]
-    summary = run_batch(workers, [(0, scalar("select expired_messages, dead_lettered_messages from fastqueue.cleanup()"))])[0]
+    dead = [
+        m for m, c in model.messages.items() if not c.expired and c.queue == "work" and c.attempts >= MAX_DELIVERIES
+    ]
+    summary = run_batch(
+        workers, [(0, scalar("select expired_messages, dead_lettered_messages from fastqueue.cleanup()"))]
+    )[0]
     summary = (summary[0] + dropped_by_rotation(workers, 0, counter), summary[1])
     assert tuple(summary) == (len(expired), len(dead)), (
         f"final cleanup() expired {summary[0]} and dead-lettered {summary[1]}, the model expected {len(expired)} and {len(dead)}"

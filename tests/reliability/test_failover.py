@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-
 from fastqueue.commands.worker import cleanup_once
+
 from tests.reliability.conftest import check_delivery_invariants, drain, make_topic_and_queue
 from tests.support.load import (
     API_KINDS,
@@ -67,7 +67,9 @@ class Formation:
             timeout=timeout,
         )
         if result.returncode != 0:
-            pytest.fail(f"ha-cluster.sh {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+            pytest.fail(
+                f"ha-cluster.sh {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result.stdout
 
     def port(self, node: str) -> int:
@@ -83,7 +85,9 @@ class Formation:
     def states(self) -> dict[str, tuple[str, str]]:
         """node -> (reported state, assigned state), as the monitor has them."""
         with psycopg.connect(self.node_url("monitor", "pg_auto_failover"), autocommit=True, connect_timeout=5) as conn:
-            rows = conn.execute("select nodename, reportedstate::text, goalstate::text from pgautofailover.node").fetchall()
+            rows = conn.execute(
+                "select nodename, reportedstate::text, goalstate::text from pgautofailover.node"
+            ).fetchall()
         return {name: (reported, goal) for name, reported, goal in rows}
 
     def primary(self) -> str:
@@ -179,9 +183,7 @@ class HALedger(Ledger):
         super().__init__()
         self.without_retry_after: list[str] = []
 
-    def request(
-        self, client: httpx.Client, kind: str, method: str, path: str, **kwargs: Any
-    ) -> httpx.Response | None:
+    def request(self, client: httpx.Client, kind: str, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
         response = super().request(client, kind, method, path, **kwargs)
         if response is not None and response.status_code == 503 and "retry-after" not in response.headers:
             with self.lock:
@@ -229,7 +231,10 @@ class LongPoller:
         with httpx.Client(base_url=self.url, timeout=LONG_POLL_SECONDS + CLIENT_TIMEOUT_SECONDS) as client:
             while not self.stop.is_set():
                 response = self.ledger.request(
-                    client, "long-poll", "GET", f"/queues/{self.queue_id}/messages",
+                    client,
+                    "long-poll",
+                    "GET",
+                    f"/queues/{self.queue_id}/messages",
                     params={"limit": 10, "wait_seconds": LONG_POLL_SECONDS},
                 )
                 if response is None or response.status_code != 200:
@@ -268,23 +273,32 @@ class Load(LoadControl):
         with new_client(url) as client:
             for n in range(1, LONG_POLLERS):
                 queue = f"{poll_queue}-{n}"
-                response = client.post("/queues", json={
-                    "id": queue, "topic_id": self.poll_topic, "ack_deadline_seconds": 30,
-                    "message_retention_seconds": 1209600,
-                })
+                response = client.post(
+                    "/queues",
+                    json={
+                        "id": queue,
+                        "topic_id": self.poll_topic,
+                        "ack_deadline_seconds": 30,
+                        "message_retention_seconds": 1209600,
+                    },
+                )
                 assert response.status_code == 201, response.text
                 queues.append(queue)
         self.pollers = [LongPoller(url, q, self.ledger, self.stop_consuming) for q in queues]
         for p in range(self.publishers):
-            self.threads.append(threading.Thread(
-                target=publisher,
-                args=(url, self.topic_id, self.ledger, f"p{p}", self.stop_publishing),
-                daemon=True,
-            ))
+            self.threads.append(
+                threading.Thread(
+                    target=publisher,
+                    args=(url, self.topic_id, self.ledger, f"p{p}", self.stop_publishing),
+                    daemon=True,
+                )
+            )
         for c in range(self.consumers):
-            self.threads.append(threading.Thread(
-                target=consumer, args=(url, self.queue_id, self.ledger, self.stop_consuming, c), daemon=True
-            ))
+            self.threads.append(
+                threading.Thread(
+                    target=consumer, args=(url, self.queue_id, self.ledger, self.stop_consuming, c), daemon=True
+                )
+            )
         for thread in self.threads:
             thread.start()
         for poller in self.pollers:
@@ -440,7 +454,9 @@ def test_primary_killed_under_load(formation: Formation, server_process: Callabl
     run_switch(formation, server_process, "primary SIGKILLed", switch)
 
 
-def test_standby_lost_the_primary_keeps_serving_alone(formation: Formation, server_process: Callable[..., ServerProcess]) -> None:
+def test_standby_lost_the_primary_keeps_serving_alone(
+    formation: Formation, server_process: Callable[..., ServerProcess]
+) -> None:
     formation.ensure_serving()
     primary, standby = formation.primary(), formation.standby()
     server: ServerProcess = server_process(formation.url())
@@ -474,7 +490,9 @@ def test_standby_lost_the_primary_keeps_serving_alone(formation: Formation, serv
     assert names.startswith("ANY 1"), names
 
 
-def test_gateway_starts_while_the_first_host_is_down(formation: Formation, server_process: Callable[..., ServerProcess]) -> None:
+def test_gateway_starts_while_the_first_host_is_down(
+    formation: Formation, server_process: Callable[..., ServerProcess]
+) -> None:
     formation.ensure_serving()
     primary, standby = formation.primary(), formation.standby()
     formation.kill(standby)

@@ -135,9 +135,7 @@ def _path_parameters(operation) -> list[str]:
     return [parameter.name for parameter in operation.path_parameters]
 
 
-def _fuzz_mode(
-    operation, server: ServerProcess, mode: GenerationMode, result: FuzzResult, known: bool = False
-) -> None:
+def _fuzz_mode(operation, server: ServerProcess, mode: GenerationMode, result: FuzzResult, known: bool = False) -> None:
     base_url = server.url
     label = "known" if known else mode.value[:3]
 

@@ -15,8 +15,8 @@ import psycopg
 import pytest
 
 from tests.reliability.conftest import check_delivery_invariants, drain, make_topic_and_queue
-from tests.support.load import API_KINDS, REQUEST_BOUND_SECONDS, Call, Ledger, Load, new_client
 from tests.support.cluster import Cluster
+from tests.support.load import API_KINDS, REQUEST_BOUND_SECONDS, Call, Ledger, Load, new_client
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.fault
@@ -31,7 +31,9 @@ def assert_no_500_nor_hang(ledger: Ledger, label: str, kinds: set[str] = API_KIN
         f" slowest {ledger.slowest(kinds):.2f} s (bound {REQUEST_BOUND_SECONDS:.0f} s)"
     )
     assert not errors, f"{len(errors)} requests got a 500: {[(c.kind, c.detail) for c in errors[:5]]}"
-    assert not slow, f"{len(slow)} requests took more than {REQUEST_BOUND_SECONDS} s: {[(c.kind, round(c.seconds, 1)) for c in slow[:5]]}"
+    assert not slow, (
+        f"{len(slow)} requests took more than {REQUEST_BOUND_SECONDS} s: {[(c.kind, round(c.seconds, 1)) for c in slow[:5]]}"
+    )
 
 
 # 1. SIGKILL the server mid-load, restart it
@@ -128,8 +130,11 @@ def test_postgres_restart_mid_load(mode: str, fault_cluster: Cluster, fault_data
 
     assert server.process is not None and server.process.poll() is None, "the server process died"
     # Every answer given while it was down: 503 with a detail; /health says success false; all within the bound.
-    during = [c for c in probes.calls + load.ledger.calls
-              if c.kind in API_KINDS and down_window[0] + 0.2 <= c.ended <= down_window[1]]
+    during = [
+        c
+        for c in probes.calls + load.ledger.calls
+        if c.kind in API_KINDS and down_window[0] + 0.2 <= c.ended <= down_window[1]
+    ]
     unavailable = [c for c in during if c.status == 503]
     down_health = [(s, b) for s, b, _ in health_bodies]
     print(
@@ -210,14 +215,16 @@ def _pool_storm(server: ServerProcess, database_url: str, hold_seconds: float, l
         waiting = _wait_for_lock_waiters(database_url, 2)
         storm = []
         for n in range(24):
-            storm.append([
-                ("ack", "PUT", f"/messages/{ids[2]}/ack", {}),
-                ("probe", "GET", f"/queues/{queue_id}/stats", {}),
-                ("probe", "GET", "/topics", {}),
-                ("publish", "POST", f"/topics/{topic_id}/messages", {"json": {"data": {"storm": n}}}),
-                ("nack", "PUT", f"/messages/{ids[3 + n % 3]}/nack", {}),
-                ("consume", "GET", f"/queues/{queue_id}/messages", {}),
-            ][n % 6])
+            storm.append(
+                [
+                    ("ack", "PUT", f"/messages/{ids[2]}/ack", {}),
+                    ("probe", "GET", f"/queues/{queue_id}/stats", {}),
+                    ("probe", "GET", "/topics", {}),
+                    ("publish", "POST", f"/topics/{topic_id}/messages", {"json": {"data": {"storm": n}}}),
+                    ("nack", "PUT", f"/messages/{ids[3 + n % 3]}/nack", {}),
+                    ("consume", "GET", f"/queues/{queue_id}/messages", {}),
+                ][n % 6]
+            )
         for kind, method, path, kwargs in storm:
             threads.append(threading.Thread(target=one, args=(kind, method, path), kwargs=kwargs))
             threads[-1].start()
@@ -363,7 +370,9 @@ def test_sigterm_finishes_in_flight_requests_and_refuses_new_ones(sigterm_outcom
         f" whole load: statuses {outcome.ledger.statuses()}"
     )
     assert [c.status for c in outcome.in_flight] == [204, 204], [(c.status, c.error) for c in outcome.in_flight]
-    assert not outcome.cut_off, f"requests sent before SIGTERM got no answer: {[(c.kind, c.error) for c in outcome.cut_off]}"
+    assert not outcome.cut_off, (
+        f"requests sent before SIGTERM got no answer: {[(c.kind, c.error) for c in outcome.cut_off]}"
+    )
     assert outcome.refused_after and not outcome.served_after, (
         f"after SIGTERM new connections were served {outcome.served_after}, refused {outcome.refused_after}"
     )

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-
 from fastqueue.commands.sharding import migrate_sharded
+
 from tests.conftest import ADMIN_URL
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,16 +25,12 @@ SHARDS = 2
 
 def plproxy_missing() -> str | None:
     with psycopg.connect(ADMIN_URL) as conn:
-        if conn.execute(
-            "select 1 from pg_available_extensions where name = 'plproxy'"
-        ).fetchone():
+        if conn.execute("select 1 from pg_available_extensions where name = 'plproxy'").fetchone():
             return None
     return "PL/Proxy is not installed (Debian: postgresql-15-plproxy; scripts/bootstrap.sh test installs it)"
 
 
-def one(
-    conn: psycopg.Connection, query: str, params: tuple[object, ...] = ()
-) -> tuple[Any, ...]:
+def one(conn: psycopg.Connection, query: str, params: tuple[object, ...] = ()) -> tuple[Any, ...]:
     """The single row a query answers."""
     row = conn.execute(query, params).fetchone()
     assert row is not None, query
@@ -72,9 +68,7 @@ def make_sharded(prefix: str, template: str, command: bool = True) -> Sharded:
         capture_output=True,
         text=True,
     )
-    settings = dict(
-        line.split("=", 1) for line in created.stdout.splitlines() if "=" in line
-    )
+    settings = dict(line.split("=", 1) for line in created.stdout.splitlines() if "=" in line)
     urls = settings["FASTQUEUE_SHARD_URLS"].split(",")
     if not command:
         migrate_sharded(settings["FASTQUEUE_DATABASE_URL"], urls, echo=lambda _: None)
@@ -88,9 +82,7 @@ def make_sharded(prefix: str, template: str, command: bool = True) -> Sharded:
         text=True,
     )
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    assert (
-        "router: " in migrated.stdout and f"over {SHARDS} shards" in migrated.stdout
-    ), migrated.stdout
+    assert "router: " in migrated.stdout and f"over {SHARDS} shards" in migrated.stdout, migrated.stdout
     return Sharded(prefix, settings["FASTQUEUE_DATABASE_URL"], urls)
 
 
@@ -128,9 +120,7 @@ def on_shard(router: psycopg.Connection) -> Callable[[str, int], str]:
     def make(name: str, shard: int) -> str:
         while True:
             candidate = f"{name}-{uuid.uuid4().hex[:8]}"
-            placed = router.execute(
-                "select fastqueue_router.hash_shard(%s)", (candidate,)
-            ).fetchone()
+            placed = router.execute("select fastqueue_router.hash_shard(%s)", (candidate,)).fetchone()
             assert placed is not None
             if placed[0] == shard:
                 return candidate

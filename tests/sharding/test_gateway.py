@@ -26,9 +26,7 @@ def serve(router_url: str, log_dir: Path) -> Server:
 
 
 @pytest.fixture(scope="module")
-def quickstart_server(
-    template_database: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
+def quickstart_server(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A gateway on an empty 2-shard router: the quickstart's GET /topics lists exactly its one topic."""
     reason = plproxy_missing()
     if reason:
@@ -46,9 +44,7 @@ def quickstart_server(
 
 
 @pytest.fixture(scope="module")
-def gateway(
-    sharded: Sharded, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[httpx.Client]:
+def gateway(sharded: Sharded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     server = serve(sharded.router_url, tmp_path_factory.mktemp("sharded-gateway"))
     with httpx.Client(base_url=server.url, timeout=15) as client:
         yield client
@@ -63,9 +59,7 @@ def take_away(database: str, allow: bool) -> None:
     """Makes a shard unreachable (no new connections, its sessions ended), or reachable again."""
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(
-            sql.SQL("alter database {} allow_connections {}").format(
-                sql.Identifier(database), sql.SQL(str(allow))
-            )
+            sql.SQL("alter database {} allow_connections {}").format(sql.Identifier(database), sql.SQL(str(allow)))
         )
         if not allow:
             admin.execute(
@@ -96,19 +90,14 @@ def test_losing_a_shard_fails_only_its_topics(
         assert lost.status_code == 503, lost.text
         assert lost.headers["retry-after"] == "1"
         assert lost.json() == {"detail": "The database is unavailable, try again later"}
-        assert (
-            gateway.post(f"/topics/{topics[0]}/messages", json=message).status_code
-            == 201
-        )
+        assert gateway.post(f"/topics/{topics[0]}/messages", json=message).status_code == 201
         assert gateway.get(f"/topics/{topics[0]}").status_code == 200
         # A list needs every shard.
         assert gateway.get("/topics").status_code == 503
     finally:
         take_away(shard_database(sharded, 1), allow=True)
     # Back: PL/Proxy connects again on the next call.
-    assert (
-        gateway.post(f"/topics/{topics[1]}/messages", json=message).status_code == 201
-    )
+    assert gateway.post(f"/topics/{topics[1]}/messages", json=message).status_code == 201
 
 
 def test_a_long_poll_through_the_router_gets_a_later_message(
@@ -132,15 +121,8 @@ def test_a_long_poll_through_the_router_gets_a_later_message(
             params={"wait_seconds": 20},
             timeout=40,
         )
-        time.sleep(
-            1
-        )  # the request is waiting by now (if not, it leases the message at once: the same answer)
-        assert (
-            gateway.post(
-                f"/topics/{topic}/messages", json={"data": {"late": True}}
-            ).status_code
-            == 201
-        )
+        time.sleep(1)  # the request is waiting by now (if not, it leases the message at once: the same answer)
+        assert gateway.post(f"/topics/{topic}/messages", json={"data": {"late": True}}).status_code == 201
         answer = waiting.result(timeout=40)
     assert answer.status_code == 200, answer.text
     assert [message["data"] for message in answer.json()["data"]] == [{"late": True}]

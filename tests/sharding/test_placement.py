@@ -34,9 +34,7 @@ def test_a_topic_and_its_queues_live_on_the_topic_shard(
 ) -> None:
     for shard in (0, 1):
         topic = on_shard("orders", shard)
-        created = router.execute(
-            "select id from fastqueue.create_topic(%s)", (topic,)
-        ).fetchone()
+        created = router.execute("select id from fastqueue.create_topic(%s)", (topic,)).fetchone()
         assert created == (topic,)
         # Queue ids that hash to the other shard still follow their topic, or their dead queue.
         dead = on_shard("dead", 1 - shard)
@@ -49,15 +47,12 @@ def test_a_topic_and_its_queues_live_on_the_topic_shard(
         assert placement(router, "topic", topic) == shard
         assert placement(router, "queue", dead) == shard
         assert placement(router, "queue", work) == shard
-        assert holds(sharded, shard, "topics", topic) and not holds(
-            sharded, 1 - shard, "topics", topic
+        assert holds(sharded, shard, "topics", topic) and not holds(sharded, 1 - shard, "topics", topic)
+        assert holds(sharded, shard, "queues", work) and not holds(sharded, 1 - shard, "queues", work)
+        assert router.execute("select id, dead_queue_id from fastqueue.get_queue(%s)", (work,)).fetchone() == (
+            work,
+            dead,
         )
-        assert holds(sharded, shard, "queues", work) and not holds(
-            sharded, 1 - shard, "queues", work
-        )
-        assert router.execute(
-            "select id, dead_queue_id from fastqueue.get_queue(%s)", (work,)
-        ).fetchone() == (work, dead)
 
 
 def test_crossing_shards_is_refused_and_changes_nothing(
@@ -82,21 +77,13 @@ def test_crossing_shards_is_refused_and_changes_nothing(
     )
     assert refused.value.diag.message_hint
     assert placement(router, "queue", crossing) is None
-    assert not holds(sharded, 0, "queues", crossing) and not holds(
-        sharded, 1, "queues", crossing
-    )
+    assert not holds(sharded, 0, "queues", crossing) and not holds(sharded, 1, "queues", crossing)
 
     work0 = on_shard("work", 0)
     router.execute("select fastqueue.create_queue(%s, %s, 30, 600)", (work0, topic0))
-    with pytest.raises(
-        psycopg.errors.InvalidParameterValue, match=f"topic {topic1} is on shard 1"
-    ):
-        router.execute(
-            "select fastqueue.update_queue(%s, %s, 30, 600)", (work0, topic1)
-        )
-    assert router.execute(
-        "select topic_id from fastqueue.get_queue(%s)", (work0,)
-    ).fetchone() == (topic0,)
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match=f"topic {topic1} is on shard 1"):
+        router.execute("select fastqueue.update_queue(%s, %s, 30, 600)", (work0, topic1))
+    assert router.execute("select topic_id from fastqueue.get_queue(%s)", (work0,)).fetchone() == (topic0,)
     with pytest.raises(
         psycopg.errors.InvalidParameterValue,
         match=f"destination queue {dead1} is on shard 1",
@@ -104,9 +91,7 @@ def test_crossing_shards_is_refused_and_changes_nothing(
         router.execute("select fastqueue.redrive_queue(%s, %s)", (work0, dead1))
 
 
-def test_the_api_errors_are_the_shards_own(
-    router: psycopg.Connection, on_shard: Callable[[str, int], str]
-) -> None:
+def test_the_api_errors_are_the_shards_own(router: psycopg.Connection, on_shard: Callable[[str, int], str]) -> None:
     topic = on_shard("dup", 1)
     router.execute("select fastqueue.create_topic(%s)", (topic,))
     with pytest.raises(psycopg.errors.UniqueViolation) as duplicate:
@@ -123,13 +108,8 @@ def test_the_api_errors_are_the_shards_own(
     assert missing_queue.value.diag.message_primary == "Topic not found"
     # A shard's bad-argument error, with its detail, without PL/Proxy's "REMOTE ERROR" prefixes.
     with pytest.raises(psycopg.errors.InvalidParameterValue) as bad:
-        router.execute(
-            "select fastqueue.create_queue(%s, %s, 0, 600)", (on_shard("q", 1), topic)
-        )
-    assert (
-        bad.value.diag.message_primary
-        == "ack_deadline_seconds must be between 1 and 600"
-    )
+        router.execute("select fastqueue.create_queue(%s, %s, 0, 600)", (on_shard("q", 1), topic))
+    assert bad.value.diag.message_primary == "ack_deadline_seconds must be between 1 and 600"
 
 
 def test_deleting_forgets_the_placement(
@@ -137,11 +117,7 @@ def test_deleting_forgets_the_placement(
 ) -> None:
     topic = on_shard("gone", 1)
     router.execute("select fastqueue.create_topic(%s)", (topic,))
-    assert router.execute(
-        "select id from fastqueue.delete_topic(%s)", (topic,)
-    ).fetchone() == (topic,)
-    assert placement(router, "topic", topic) is None and not holds(
-        sharded, 1, "topics", topic
-    )
+    assert router.execute("select id from fastqueue.delete_topic(%s)", (topic,)).fetchone() == (topic,)
+    assert placement(router, "topic", topic) is None and not holds(sharded, 1, "topics", topic)
     router.execute("select fastqueue.create_topic(%s)", (topic,))
     assert placement(router, "topic", topic) == 1

@@ -4,10 +4,10 @@ the router, and db-migrate refuses a shard count that PL/Proxy cannot map."""
 
 import psycopg
 import pytest
-from psycopg import sql
-
 from fastqueue.commands.migrate import MigrationError
 from fastqueue.commands.sharding import ROUTES, shard_urls
+from psycopg import sql
+
 from tests.sharding.conftest import Sharded
 
 SIGNATURES = """
@@ -37,19 +37,13 @@ def test_callers_roles_are_checked_on_the_router(sharded: Sharded) -> None:
     role = "fq_sharded_publisher"
     with sharded.router() as router:
         router.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
-        router.execute(
-            sql.SQL("create role {} login in role fastqueue_publisher").format(
-                sql.Identifier(role)
-            )
-        )
+        router.execute(sql.SQL("create role {} login in role fastqueue_publisher").format(sql.Identifier(role)))
         topic = "roles-" + role
         router.execute("select fastqueue.create_topic(%s)", (topic,))
     publisher_url = sharded.router_url.replace("postgres@", f"{role}@")
     try:
         with psycopg.connect(publisher_url, autocommit=True) as publisher:
-            assert publisher.execute(
-                "select count(*) from fastqueue.publish(%s, '{}')", (topic,)
-            ).fetchone() == (0,)
+            assert publisher.execute("select count(*) from fastqueue.publish(%s, '{}')", (topic,)).fetchone() == (0,)
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 publisher.execute("select fastqueue.create_topic('not-allowed')")
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

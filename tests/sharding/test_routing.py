@@ -9,9 +9,7 @@ import psycopg
 from tests.sharding.conftest import Sharded, one
 
 
-def make_queue(
-    router: psycopg.Connection, on_shard: Callable[[str, int], str], shard: int
-) -> tuple[str, str]:
+def make_queue(router: psycopg.Connection, on_shard: Callable[[str, int], str], shard: int) -> tuple[str, str]:
     topic, queue = on_shard("events", shard), on_shard("work", shard)
     router.execute("select fastqueue.create_topic(%s)", (topic,))
     router.execute("select fastqueue.create_queue(%s, %s, 30, 600)", (queue, topic))
@@ -34,30 +32,20 @@ def test_an_ack_goes_to_the_shard_in_the_message_id(
 ) -> None:
     for shard in (0, 1):
         topic, queue = make_queue(router, on_shard, shard)
-        (message_id,) = one(
-            router, "select id::text from fastqueue.publish(%s, '{\"n\": 1}')", (topic,)
-        )
+        (message_id,) = one(router, "select id::text from fastqueue.publish(%s, '{\"n\": 1}')", (topic,))
         # The three hex digits after the version nibble are the shard number.
         assert message_id[14:18] == f"7{shard:03x}"
-        assert router.execute(
-            "select fastqueue_router.message_shard(%s)", (message_id,)
-        ).fetchone() == (shard,)
-        assert stored(sharded, shard, message_id) and not stored(
-            sharded, 1 - shard, message_id
-        )
+        assert router.execute("select fastqueue_router.message_shard(%s)", (message_id,)).fetchone() == (shard,)
+        assert stored(sharded, shard, message_id) and not stored(sharded, 1 - shard, message_id)
         leased = router.execute(
             "select id::text, delivery_attempts from fastqueue.consume(%s, 10)",
             (queue,),
         ).fetchall()
         assert leased == [(message_id, 1)]
-        assert router.execute("select fastqueue.ack(%s)", (message_id,)).fetchone() == (
-            True,
-        )
+        assert router.execute("select fastqueue.ack(%s)", (message_id,)).fetchone() == (True,)
         assert not stored(sharded, shard, message_id)
         # Acked once: a second ack finds nothing, as on one database.
-        assert router.execute("select fastqueue.ack(%s)", (message_id,)).fetchone() == (
-            False,
-        )
+        assert router.execute("select fastqueue.ack(%s)", (message_id,)).fetchone() == (False,)
 
 
 def test_batches_split_by_shard(
@@ -72,20 +60,12 @@ def test_batches_split_by_shard(
         )
         queues.append(queue)
     leased = [
-        row[0]
-        for queue in queues
-        for row in router.execute("select id from fastqueue.consume(%s, 10)", (queue,))
+        row[0] for queue in queues for row in router.execute("select id from fastqueue.consume(%s, 10)", (queue,))
     ]
     assert len(leased) == 4
     # nack_messages over both shards: each shard makes its two available again.
-    assert router.execute(
-        "select fastqueue.nack_messages(%s::uuid[])", (leased,)
-    ).fetchone() == (4,)
-    again = [
-        row[0]
-        for queue in queues
-        for row in router.execute("select id from fastqueue.consume(%s, 10)", (queue,))
-    ]
+    assert router.execute("select fastqueue.nack_messages(%s::uuid[])", (leased,)).fetchone() == (4,)
+    again = [row[0] for queue in queues for row in router.execute("select id from fastqueue.consume(%s, 10)", (queue,))]
     assert sorted(map(str, again)) == sorted(map(str, leased))
     # ack_messages with one id of each shard twice and an unknown id: 4 acked, as one database counts.
     unknown = uuid.UUID("01a23520-8c27-7001-944c-ef9f46ac07a6")

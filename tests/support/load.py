@@ -88,8 +88,9 @@ def new_client(url: str, keepalive: bool = True) -> httpx.Client:
     return httpx.Client(base_url=url, timeout=CLIENT_TIMEOUT_SECONDS, limits=limits)
 
 
-def publisher(url: str, topic_id: str, ledger: Ledger, count: int, tag: str, stop: threading.Event,
-              keepalive: bool = True) -> None:
+def publisher(
+    url: str, topic_id: str, ledger: Ledger, count: int, tag: str, stop: threading.Event, keepalive: bool = True
+) -> None:
     """Publishes `count` messages (retrying each until it gets an answer other than 503/transport error,
     or until stop is set)."""
     with new_client(url, keepalive) as client:
@@ -109,8 +110,15 @@ def publisher(url: str, topic_id: str, ledger: Ledger, count: int, tag: str, sto
                 return
 
 
-def consumer(url: str, queue_id: str, ledger: Ledger, stop: threading.Event, seed: int,
-             nack_every: int = 7, keepalive: bool = True) -> None:
+def consumer(
+    url: str,
+    queue_id: str,
+    ledger: Ledger,
+    stop: threading.Event,
+    seed: int,
+    nack_every: int = 7,
+    keepalive: bool = True,
+) -> None:
     """Consumes, then acks (every nack_every-th message is nacked instead), until stop is set."""
     n = seed
     with new_client(url, keepalive) as client:
@@ -183,19 +191,30 @@ class Load(LoadControl):
 
     def start(self) -> None:
         for p in range(self.publishers):
-            self.threads.append(threading.Thread(
-                target=publisher,
-                args=(self.url, self.topic_id, self.ledger, self.per_publisher, f"p{p}", self.stop_publishing,
-                      self.keepalive),
-                daemon=True,
-            ))
+            self.threads.append(
+                threading.Thread(
+                    target=publisher,
+                    args=(
+                        self.url,
+                        self.topic_id,
+                        self.ledger,
+                        self.per_publisher,
+                        f"p{p}",
+                        self.stop_publishing,
+                        self.keepalive,
+                    ),
+                    daemon=True,
+                )
+            )
         for c in range(self.consumers):
-            self.threads.append(threading.Thread(
-                target=consumer,
-                args=(self.url, self.queue_id, self.ledger, self.stop_consuming, c),
-                kwargs={"keepalive": self.keepalive},
-                daemon=True,
-            ))
+            self.threads.append(
+                threading.Thread(
+                    target=consumer,
+                    args=(self.url, self.queue_id, self.ledger, self.stop_consuming, c),
+                    kwargs={"keepalive": self.keepalive},
+                    daemon=True,
+                )
+            )
         for thread in self.threads:
             thread.start()
 

@@ -75,9 +75,7 @@ async def consume_with_acks(request: Request, queue_id: str, body: ConsumeReques
     per cycle of lease, work, ack. A message acked here is never answered, and the next message of an
     ordering key whose head was acked can come in the same answer. With `wait_seconds`, the acks are
     committed before the wait, whatever happens next: the wait ends empty, or the client leaves."""
-    return message_list(
-        await _consume(request, queue_id, body.limit, body.wait_seconds, body.ack_ids)
-    )
+    return message_list(await _consume(request, queue_id, body.limit, body.wait_seconds, body.ack_ids))
 
 
 async def _consume(

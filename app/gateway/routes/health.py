@@ -9,10 +9,10 @@ import psycopg
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from .. import metrics
 from ...database import queries
 from ...database.pool import PROBE_TIMEOUT_SECONDS, Pool
 from ...push.metrics import PUSH_METRICS
+from .. import metrics
 from ..schemas import Health
 
 router = APIRouter(tags=["monitoring"])

@@ -25,6 +25,7 @@ from ..schemas import (
     MessageBatch,
     MessageNackBatch,
     NackedCount,
+    Responses,
 )
 from ..state import pool_of
 
@@ -48,7 +49,9 @@ DelaySeconds = Annotated[
         " without one).",
     ),
 ]
-STALE: Responses = {409: {"model": ErrorDetail, "description": "The message was delivered again since delivery_attempt"}}
+STALE: Responses = {
+    409: {"model": ErrorDetail, "description": "The message was delivered again since delivery_attempt"}
+}
 
 
 # The batch routes are fixed paths with POST; PUT /messages/{message_id}/... never matches them.

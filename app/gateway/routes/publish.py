@@ -29,6 +29,7 @@ def _prefers_minimal(prefer: str | None) -> bool:
         preference.split(";", 1)[0].strip().replace(" ", "").lower() == MINIMAL for preference in prefer.split(",")
     )
 
+
 DEDUPLICATION_CONFLICT = {
     "model": ErrorDetail,
     "description": "The deduplication_id was used on this topic within its window for a different message; nothing is stored",
@@ -94,7 +95,10 @@ async def publish(
             "description": "The body is larger than FASTQUEUE_MAX_BATCH_BYTES, or a message larger than"
             " FASTQUEUE_MAX_MESSAGE_BYTES (messages[i]: ...)",
         },
-        422: {"model": ErrorDetail, "description": "A message is invalid (its 0-based index is named); nothing is stored"},
+        422: {
+            "model": ErrorDetail,
+            "description": "A message is invalid (its 0-based index is named); nothing is stored",
+        },
         409: DEDUPLICATION_CONFLICT,
     },
 )

@@ -9,9 +9,7 @@ from psycopg.types.json import Jsonb
 from ...database import queries
 from ...database.pool import Pool, fetch_all, fetch_one
 from ..request_json import JSONBodyRoute
-from ._params import Limit, Offset
 from ..schemas import (
-    Responses,
     BODY_NOT_JSON,
     ErrorDetail,
     Queue,
@@ -21,7 +19,9 @@ from ..schemas import (
     QueueStats,
     QueueUpdate,
     Redrive,
+    Responses,
 )
+from ._params import Limit, Offset
 
 router = APIRouter(prefix="/queues", tags=["queues"], route_class=JSONBodyRoute)
 
@@ -107,6 +107,4 @@ async def purge_queue(queue_id: str, pool: Pool) -> None:
 async def redrive_queue(queue_id: str, body: Redrive, pool: Pool) -> None:
     """Move the queue's available messages (typically from a dead queue) to another queue, as if newly
     published there."""
-    await fetch_one(
-        pool, queries.REDRIVE_QUEUE, {"id": queue_id, "destination_queue_id": body.destination_queue_id}
-    )
+    await fetch_one(pool, queries.REDRIVE_QUEUE, {"id": queue_id, "destination_queue_id": body.destination_queue_id})

@@ -24,16 +24,24 @@ class MessageSend(BaseModel):
     data: dict[str, Any] = Field(description="The message: any JSON object.")
     attributes: dict[str, str] | None = Field(None, description="String values; null for none.")
     delay_seconds: Integer | None = Field(
-        None, ge=0, le=MAX_DELAY_SECONDS, description="Overrides the queue's delivery_delay_seconds for this message; null: its own."
+        None,
+        ge=0,
+        le=MAX_DELAY_SECONDS,
+        description="Overrides the queue's delivery_delay_seconds for this message; null: its own.",
     )
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"data": {"order_id": 42}, "attributes": {"kind": "order"}}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"data": {"order_id": 42}, "attributes": {"kind": "order"}}]}
+    )
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: dict(BODY_NOT_JSON[400]),
     404: {"model": ErrorDetail, "description": "Queue not found"},
-    413: {"model": ErrorDetail, "description": "data and attributes, as JSON text, are larger than FASTQUEUE_MAX_MESSAGE_BYTES"},
+    413: {
+        "model": ErrorDetail,
+        "description": "data and attributes, as JSON text, are larger than FASTQUEUE_MAX_MESSAGE_BYTES",
+    },
     422: {"model": ErrorDetail, "description": "data, attributes or delay_seconds has the wrong shape or range"},
 }
 

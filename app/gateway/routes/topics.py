@@ -6,8 +6,8 @@ from psycopg.rows import DictRow
 from ...database import queries
 from ...database.pool import Pool, fetch_all, fetch_one
 from ..request_json import JSONBodyRoute
+from ..schemas import BODY_NOT_JSON, ErrorDetail, Responses, Topic, TopicCreate, TopicList
 from ._params import Limit, Offset
-from ..schemas import BODY_NOT_JSON, ErrorDetail, Topic, TopicCreate, TopicList, Responses
 
 router = APIRouter(prefix="/topics", tags=["topics"], route_class=JSONBodyRoute)
 

@@ -13,10 +13,10 @@ import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from .. import errors
 from ...database import queries
-from ...settings import ADMIN, CONSUMER, PUBLISHER
 from ...database.pool import DictPool, fetch_all, fetch_messages, fetch_one
+from ...settings import ADMIN, CONSUMER, PUBLISHER
+from .. import errors
 from ..listener import Listener
 from . import messages, queues
 from .messages import Attribute
@@ -98,7 +98,8 @@ async def _queue(ctx: Context, queue_id: str) -> DictRow:
 
 def _dead_letter_target_missing() -> SqsError:
     return SqsError(
-        "InvalidParameterValue", "Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist."
+        "InvalidParameterValue",
+        "Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist.",
     )
 
 
@@ -372,7 +373,9 @@ async def _lease(ctx: Context, queue_id: str, max_messages: int, visibility: int
         raise sql_error(exc) from exc
 
 
-async def _long_poll(ctx: Context, queue_id: str, max_messages: int, visibility: int | None, wait: int) -> list[DictRow]:
+async def _long_poll(
+    ctx: Context, queue_id: str, max_messages: int, visibility: int | None, wait: int
+) -> list[DictRow]:
     """The REST consume's long poll (app/gateway/listener.py): wait, holding no connection, for a notification
     or the listener's re-check on this queue, then lease again; nothing once the client has left."""
     listener = ctx.listener
@@ -532,8 +535,15 @@ ACTIONS: dict[str, tuple[Handler, frozenset[str]]] = {
 }
 # SQS actions this server refuses with UnsupportedOperation (docs/sqs.md says why).
 UNSUPPORTED = frozenset(
-    {"TagQueue", "UntagQueue", "AddPermission", "RemovePermission", "StartMessageMoveTask",
-     "CancelMessageMoveTask", "ListMessageMoveTasks"}
+    {
+        "TagQueue",
+        "UntagQueue",
+        "AddPermission",
+        "RemovePermission",
+        "StartMessageMoveTask",
+        "CancelMessageMoveTask",
+        "ListMessageMoveTasks",
+    }
 )
 
 
@@ -546,4 +556,3 @@ def handler_for(action: str, role: str) -> Handler:
     if role != ADMIN and role not in roles:
         raise SqsError("AccessDenied", f"The {role} role may not call {action}.")
     return handler
-

@@ -120,7 +120,9 @@ def parse_attributes(value: object) -> dict[str, Attribute]:
             raise SqsError("InvalidParameterValue", f"The message attribute '{name}' must be an object.")
         data_type = attribute.get("DataType")
         if not isinstance(data_type, str) or not data_type:
-            raise SqsError("InvalidParameterValue", f"The message attribute '{name}' must contain a non-empty attribute type.")
+            raise SqsError(
+                "InvalidParameterValue", f"The message attribute '{name}' must contain a non-empty attribute type."
+            )
         if len(data_type) > MAX_DATA_TYPE_LENGTH or not _DATA_TYPE.fullmatch(data_type):
             raise SqsError(
                 "InvalidParameterValue",
@@ -132,11 +134,16 @@ def parse_attributes(value: object) -> dict[str, Attribute]:
         if data_type.startswith("Binary"):
             encoded = attribute.get("BinaryValue")
             if not isinstance(encoded, str) or not encoded:
-                raise SqsError("InvalidParameterValue", f"The message attribute '{name}' with type 'Binary' must use field 'Binary'.")
+                raise SqsError(
+                    "InvalidParameterValue",
+                    f"The message attribute '{name}' with type 'Binary' must use field 'Binary'.",
+                )
             try:
                 binary = base64.b64decode(encoded, validate=True)
             except ValueError:
-                raise SqsError("InvalidParameterValue", f"The message attribute '{name}' has a BinaryValue that is not base64.") from None
+                raise SqsError(
+                    "InvalidParameterValue", f"The message attribute '{name}' has a BinaryValue that is not base64."
+                ) from None
             attributes[name] = Attribute(data_type, binary_value=binary)
             continue
         string_value = attribute.get("StringValue")
@@ -146,9 +153,13 @@ def parse_attributes(value: object) -> dict[str, Attribute]:
                 f"The message attribute '{name}' with type '{data_type.split('.')[0]}' must use field 'String'.",
             )
         if _NOT_ALLOWED.search(string_value):
-            raise SqsError("InvalidParameterValue", f"The message attribute '{name}' contains characters SQS does not allow.")
+            raise SqsError(
+                "InvalidParameterValue", f"The message attribute '{name}' contains characters SQS does not allow."
+            )
         if data_type.startswith("Number") and not _NUMBER.fullmatch(string_value):
-            raise SqsError("InvalidParameterValue", f"Can't cast the value of message (user) attribute '{name}' to a number.")
+            raise SqsError(
+                "InvalidParameterValue", f"Can't cast the value of message (user) attribute '{name}' to a number."
+            )
         attributes[name] = Attribute(data_type, string_value=string_value)
     return attributes
 
@@ -197,9 +208,7 @@ def to_fastqueue(
     if trace_header is not None:
         data["aws_trace_header"] = trace_header
     filterable = {
-        name: attribute.string_value
-        for name, attribute in attributes.items()
-        if attribute.string_value is not None
+        name: attribute.string_value for name, attribute in attributes.items() if attribute.string_value is not None
     }
     return data, filterable or None
 
@@ -223,7 +232,11 @@ def from_fastqueue(data_text: bytes, attributes_text: bytes | None) -> Received:
     # Published over REST or SQL: the JSON text, and the attributes as strings.
     plain = json.loads(attributes_text) if attributes_text is not None else None
     strings = (
-        {name: Attribute("String", string_value=value) for name, value in plain.items() if isinstance(value, str) and value}
+        {
+            name: Attribute("String", string_value=value)
+            for name, value in plain.items()
+            if isinstance(value, str) and value
+        }
         if isinstance(plain, dict)
         else {}
     )

@@ -26,19 +26,39 @@ DEFAULT_RETENTION_SECONDS = 345600  # SQS's default, 4 days
 
 APPLIED = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "RedrivePolicy")
 # Accepted (checked against SQS's rules) and not stored.
-IGNORED_RANGES = {"ReceiveMessageWaitTimeSeconds": (0, 20), "MaximumMessageSize": (1024, 1048576),
-                  "KmsDataKeyReusePeriodSeconds": (60, 86400)}
+IGNORED_RANGES = {
+    "ReceiveMessageWaitTimeSeconds": (0, 20),
+    "MaximumMessageSize": (1024, 1048576),
+    "KmsDataKeyReusePeriodSeconds": (60, 86400),
+}
 IGNORED_FREE = ("Policy", "KmsMasterKeyId", "SqsManagedSseEnabled", "RedriveAllowPolicy")
 FIFO_ONLY = ("ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit")
 READABLE = (
-    "VisibilityTimeout", "MaximumMessageSize", "MessageRetentionPeriod", "ApproximateNumberOfMessages",
-    "ApproximateNumberOfMessagesNotVisible", "CreatedTimestamp", "LastModifiedTimestamp", "QueueArn",
-    "ApproximateNumberOfMessagesDelayed", "DelaySeconds", "ReceiveMessageWaitTimeSeconds", "RedrivePolicy",
+    "VisibilityTimeout",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "QueueArn",
+    "ApproximateNumberOfMessagesDelayed",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedrivePolicy",
     "SqsManagedSseEnabled",
 )
 # Names SQS knows that this server never answers (FIFO, KMS, policies): asked for, they are left out.
-UNANSWERED = ("Policy", "FifoQueue", "ContentBasedDeduplication", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds",
-              "DeduplicationScope", "FifoThroughputLimit", "RedriveAllowPolicy")
+UNANSWERED = (
+    "Policy",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "RedriveAllowPolicy",
+)
 STATS = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
 
 FIFO_REFUSED = (
@@ -80,7 +100,9 @@ def _seconds(name: str, value: str, low: int, high: int, sqs_low: int, sqs_high:
     except ValueError:
         raise SqsError("InvalidAttributeValue", f"Invalid value for the parameter {name}.") from None
     if not sqs_low <= seconds <= sqs_high:
-        raise SqsError("InvalidAttributeValue", f"Invalid value for the parameter {name}: SQS allows {sqs_low} to {sqs_high}.")
+        raise SqsError(
+            "InvalidAttributeValue", f"Invalid value for the parameter {name}: SQS allows {sqs_low} to {sqs_high}."
+        )
     if not low <= seconds <= high:
         raise SqsError(
             "InvalidAttributeValue",
@@ -103,7 +125,10 @@ def _redrive(value: str) -> tuple[str | None, int | None]:
             " deadLetterTargetArn and maxReceiveCount.",
         ) from None
     if not isinstance(arn, str) or not arn.startswith("arn:") or not arn.rsplit(":", 1)[-1]:
-        raise SqsError("InvalidParameterValue", "Value for parameter RedrivePolicy is invalid. Reason: invalid deadLetterTargetArn.")
+        raise SqsError(
+            "InvalidParameterValue",
+            "Value for parameter RedrivePolicy is invalid. Reason: invalid deadLetterTargetArn.",
+        )
     if not 1 <= count <= 1000:
         raise SqsError(
             "InvalidParameterValue",
@@ -133,7 +158,10 @@ def apply(settings: dict[str, Any], attributes: Mapping[str, str]) -> dict[str, 
             if value.lower() != "false":
                 raise SqsError("InvalidAttributeValue", FIFO_REFUSED)
         elif name in FIFO_ONLY:
-            raise SqsError("InvalidAttributeName", f"Unknown Attribute {name}: it applies to FIFO queues only, which fastqueue does not support.")
+            raise SqsError(
+                "InvalidAttributeName",
+                f"Unknown Attribute {name}: it applies to FIFO queues only, which fastqueue does not support.",
+            )
         else:
             raise SqsError("InvalidAttributeName", f"Unknown Attribute {name}.")
     return settings
@@ -198,7 +226,10 @@ def attributes_of(
     }
     if queue["dead_queue_id"] is not None:
         values["RedrivePolicy"] = json.dumps(
-            {"deadLetterTargetArn": queue_arn(region, queue["dead_queue_id"]), "maxReceiveCount": queue["message_max_deliveries"]}
+            {
+                "deadLetterTargetArn": queue_arn(region, queue["dead_queue_id"]),
+                "maxReceiveCount": queue["message_max_deliveries"],
+            }
         )
     if stats is not None:
         values["ApproximateNumberOfMessages"] = str(stats["num_undelivered_messages"])

@@ -46,7 +46,9 @@ class ReceiptHandles:
         return base64.urlsafe_b64encode(fields + self._mac(queue_id, fields)).decode("ascii").rstrip("=")
 
     def read(self, queue_id: str, handle: str) -> Receipt:
-        invalid = SqsError("ReceiptHandleIsInvalid", f"The input receipt handle \"{handle[:200]}\" is not a valid receipt handle.")
+        invalid = SqsError(
+            "ReceiptHandleIsInvalid", f'The input receipt handle "{handle[:200]}" is not a valid receipt handle.'
+        )
         try:
             raw = base64.urlsafe_b64decode(handle + "=" * (-len(handle) % 4))
         except (binascii.Error, ValueError):

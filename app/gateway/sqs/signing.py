@@ -88,9 +88,7 @@ def _canonical_query(query_string: str) -> str:
 
 
 def canonical_request(request: SignedRequest, signed_headers: list[str]) -> str:
-    headers = "".join(
-        f"{name}:{' '.join(request.headers.get(name, '').split())}\n" for name in signed_headers
-    )
+    headers = "".join(f"{name}:{' '.join(request.headers.get(name, '').split())}\n" for name in signed_headers)
     payload = request.headers.get("x-amz-content-sha256") or hashlib.sha256(request.body).hexdigest()
     return "\n".join(
         (
@@ -115,13 +113,17 @@ def authenticate(request: SignedRequest, credentials: Mapping[str, Credential], 
     """The caller's role, or SqsError (MissingAuthenticationToken, InvalidClientTokenId, SignatureDoesNotMatch)."""
     authorization = request.headers.get("authorization")
     if authorization is None:
-        raise SqsError("MissingAuthenticationToken", "Request is missing Authentication Token: sign it with Signature Version 4.")
+        raise SqsError(
+            "MissingAuthenticationToken", "Request is missing Authentication Token: sign it with Signature Version 4."
+        )
     match = _AUTHORIZATION.fullmatch(authorization.strip())
     if match is None:
         raise SqsError("SignatureDoesNotMatch", f"The Authorization header is not a {ALGORITHM} signature.")
     scope_parts = match["credential"].split("/")
     if len(scope_parts) != 5 or scope_parts[4] != "aws4_request":
-        raise SqsError("SignatureDoesNotMatch", "The credential scope is not ACCESS_KEY_ID/DATE/REGION/SERVICE/aws4_request.")
+        raise SqsError(
+            "SignatureDoesNotMatch", "The credential scope is not ACCESS_KEY_ID/DATE/REGION/SERVICE/aws4_request."
+        )
     key_id, date, region, service, _ = scope_parts
     credential = credentials.get(key_id)
     if credential is None:
@@ -130,7 +132,9 @@ def authenticate(request: SignedRequest, credentials: Mapping[str, Credential], 
     try:
         signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
-        raise SqsError("SignatureDoesNotMatch", "The request has no valid X-Amz-Date header (YYYYMMDDTHHMMSSZ).") from None
+        raise SqsError(
+            "SignatureDoesNotMatch", "The request has no valid X-Amz-Date header (YYYYMMDDTHHMMSSZ)."
+        ) from None
     now = now or datetime.now(UTC)
     if abs((now - signed_at).total_seconds()) > MAX_CLOCK_SKEW_SECONDS:
         raise SqsError(
