@@ -402,41 +402,10 @@ create type fastqueue.rotation_summary as (
 );
 comment on type fastqueue.rotation_summary is 'What rotate_store() returns: the outcome of one attempt and what it carried and dropped.';
 
--- Roles: least privilege for SQL callers. Each role may call only its part of the API (the grants
--- are in the function files) and no role but the owner touches the tables. Roles belong to the
--- whole cluster, so one that exists already is left as it is. The same block as migration 0002's,
--- on purpose: this file is the declared state that the migrations must add up to, and a
--- migration is never edited (tests/test_schema_drift.py compares the two).
-do $$
-declare
-    v_role record;
-begin
-    for v_role in
-        select *
-          from (values
-                ('fastqueue_publisher', 'fastqueue: may publish messages (fastqueue.publish, publish_batch), nothing else.'),
-                ('fastqueue_consumer', 'fastqueue: may lease and settle messages (fastqueue.consume, ack, nack, their lease and batch calls, queue_stats), nothing else.'),
-                ('fastqueue_admin', 'fastqueue: may call every fastqueue API function; what the gateway and the worker need.')
-               ) as r (name, description)
-    loop
-        if not exists (select from pg_catalog.pg_roles existing where existing.rolname = v_role.name) then
-            begin
-                execute format('create role %I nologin', v_role.name);
-                execute format('comment on role %I is %L', v_role.name, v_role.description);
-            exception
-                when duplicate_object or unique_violation then null;
-            end;
-        end if;
-    end loop;
-end;
-$$;
-
-grant usage on schema fastqueue to fastqueue_publisher, fastqueue_consumer, fastqueue_admin;
-revoke all on schema fastqueue from public;
-revoke all on all tables in schema fastqueue from public;
--- Per-schema defaults only add to the global ones: this does not stop PUBLIC executing new
--- functions; the REVOKE in each db/functions/ file does.
-alter default privileges in schema fastqueue revoke execute on functions from public;
+-- Roles and the schema's privileges: migration 0002_create_roles.sql is their one owner. Roles belong
+-- to the whole cluster and migra compares schemas, not roles, so this file does not state them again:
+-- scripts/schema_diff.py applies that migration right after this file, before the function files
+-- that grant to the roles.
 
 -- Push delivery (issue 20, docs/push.md)
 -- Write-only: the secret that signs a queue's push requests. Only the owner reads this table; the

@@ -13,14 +13,17 @@ import psycopg
 from fastqueue.database.sql_files import bookkeeping_file, repeatable_files
 
 DECLARED_SCHEMA = Path(__file__).resolve().parent.parent / "db" / "schema.sql"
+# The roles and the schema privileges have one owner, this migration; db/schema.sql says so and does not repeat it.
+ROLES_MIGRATION = Path(__file__).resolve().parent.parent / "db" / "migrations" / "0002_create_roles.sql"
 
 
 def build_declared(conninfo: str) -> None:
-    """Builds fastqueue in an empty database from db/schema.sql and the function files."""
+    """Builds fastqueue in an empty database from db/schema.sql, the roles migration and the function files."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(bookkeeping_file().read_text())
         with conn.transaction():
             conn.execute(DECLARED_SCHEMA.read_text())
+            conn.execute(ROLES_MIGRATION.read_text())
             conn.execute("set local check_function_bodies = off")
             for path in repeatable_files():
                 conn.execute(path.read_text())
