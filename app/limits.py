@@ -41,10 +41,6 @@ DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024
 # A consume answers at most this many bytes of messages by default (FASTQUEUE_MAX_RESPONSE_BYTES), always at
 # least one message: consume() in SQL stops leasing there (the setting fastqueue.max_response_bytes).
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
-# A publish's delay, a queue's delivery delay and a nack's delay: 0..MAX_DELAY_SECONDS (the SQL's bound).
-MAX_DELAY_SECONDS = 900
-# A queue's message_max_deliveries: 1..MAX_DELIVERIES (the SQL's bound).
-MAX_DELIVERIES = 1000
 
 
 def max_body_bytes(max_message_bytes: int) -> int:

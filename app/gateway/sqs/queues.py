@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ...limits import MAX_ACK_DEADLINE_SECONDS, MAX_DELAY_SECONDS, MAX_RETENTION_SECONDS, MIN_RETENTION_SECONDS
 from .messages import MAX_MESSAGE_BYTES
 from .protocol import SqsError
 
@@ -142,11 +143,13 @@ def apply(settings: dict[str, Any], attributes: Mapping[str, str]) -> dict[str, 
     settings = dict(settings)
     for name, value in attributes.items():
         if name == "VisibilityTimeout":
-            settings["ack_deadline_seconds"] = _seconds(name, value, 1, 600, 0, 43200)
+            settings["ack_deadline_seconds"] = _seconds(name, value, 1, MAX_ACK_DEADLINE_SECONDS, 0, 43200)
         elif name == "MessageRetentionPeriod":
-            settings["message_retention_seconds"] = _seconds(name, value, 600, 1209600, 60, 1209600)
+            settings["message_retention_seconds"] = _seconds(
+                name, value, MIN_RETENTION_SECONDS, MAX_RETENTION_SECONDS, 60, 1209600
+            )
         elif name == "DelaySeconds":
-            settings["delivery_delay_seconds"] = _seconds(name, value, 0, 900, 0, 900) or None
+            settings["delivery_delay_seconds"] = _seconds(name, value, 0, MAX_DELAY_SECONDS, 0, 900) or None
         elif name == "RedrivePolicy":
             settings["dead_queue_id"], settings["message_max_deliveries"] = _redrive(value)
         elif name in IGNORED_RANGES:
