@@ -52,7 +52,7 @@ def test_rotation_is_scheduled_once_next_to_cleanup(cron_database_url: str) -> N
         jobs = conn.execute(
             "select schedule, command, database, active from cron.job where jobname = %s", (ROTATION_JOB_NAME,)
         ).fetchall()
-    assert jobs == [("* * * * *", "call fastqueue.rotate_store_for(55)", CRON_DATABASE, True)]
+    assert jobs == [("* * * * *", "select fastqueue.rotate_store()", CRON_DATABASE, True)]
 
 
 @pytest.mark.slow
@@ -61,7 +61,7 @@ def test_pg_cron_runs_the_rotation_procedure(cron_database_url: str) -> None:
     with psycopg.connect(cron_database_url, autocommit=True) as conn:
         (job_id,) = conn.execute("select jobid from cron.job where jobname = %s", (ROTATION_JOB_NAME,)).fetchone()
         migrated_at = conn.execute("select now()").fetchone()[0]
-        # pg_cron starts it at the next minute; it then tries once a second (bounded generously).
+        # pg_cron starts it at the next minute (bounded generously).
         deadline = time.monotonic() + 150
         seen = None
         while seen is None and time.monotonic() < deadline:
@@ -78,4 +78,4 @@ def test_pg_cron_runs_the_rotation_procedure(cron_database_url: str) -> None:
                 ).fetchone()
                 assert failed is None, f"the rotation job failed: {failed[0]}"
                 time.sleep(1)
-    assert seen is not None, "pg_cron did not run rotate_store_for within 150 s"
+    assert seen is not None, "pg_cron did not run rotate_store within 150 s"

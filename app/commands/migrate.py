@@ -30,11 +30,12 @@ MIGRATE_LOCK_KEY = int.from_bytes(b"fastqueu", "big")
 CLEANUP_JOB_NAME = "fastqueue-cleanup"
 CLEANUP_SCHEDULE = "* * * * *"
 CLEANUP_COMMAND = "select fastqueue.cleanup()"
-# pg_cron 1.4 schedules by the minute: the procedure tries a rotation once a second for 55 s, committing
-# after each (docs/storage.md, Rotation, "Who runs it").
+# pg_cron 1.4 schedules by the minute, and while any of its jobs runs its launcher holds up every DROP
+# DATABASE in the cluster (PostgreSQL 15): one short attempt a minute; the worker tries every second
+# (docs/storage.md, Rotation, "Who runs it").
 ROTATION_JOB_NAME = "fastqueue-rotate-store"
 ROTATION_SCHEDULE = "* * * * *"
-ROTATION_COMMAND = "call fastqueue.rotate_store_for(55)"
+ROTATION_COMMAND = "select fastqueue.rotate_store()"
 
 OWNER_ROLE = "fastqueue_owner"
 

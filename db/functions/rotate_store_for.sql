@@ -1,7 +1,9 @@
 create or replace procedure fastqueue.rotate_store_for(seconds integer)
 language plpgsql
 as $$
--- pg_cron 1.4 schedules by the minute: this runs one rotation attempt a second for `seconds`.
+-- One rotation attempt a second for `seconds`, for a session or a scheduler of its own. Not for pg_cron
+-- 1.4: while a job runs, its launcher absorbs no ProcSignalBarrier, so every DROP DATABASE in the
+-- cluster (PostgreSQL 15) would wait for this to end; db-migrate schedules one rotate_store() a minute.
 -- Not SECURITY DEFINER and no SET clause: PostgreSQL allows COMMIT only in a procedure without
 -- either. It runs as its caller, who needs EXECUTE on fastqueue.rotate_store() (fastqueue_admin),
 -- and names everything with its schema, operators included, so the caller's search_path cannot
@@ -25,7 +27,7 @@ end;
 $$;
 
 comment on procedure fastqueue.rotate_store_for(integer) is
-'Calls fastqueue.rotate_store() once a second for the given number of seconds (0 to 3600), committing after each attempt and after each one-second sleep, so it holds no lock and no snapshot older than about a second between attempts. For pg_cron 1.4, which schedules by the minute: db-migrate schedules `call fastqueue.rotate_store_for(55)` every minute as the job fastqueue-rotate-store. Call it with CALL outside a transaction block (its COMMITs need that); it runs as its caller, who must be allowed to execute rotate_store() (fastqueue_admin).
+'Calls fastqueue.rotate_store() once a second for the given number of seconds (0 to 3600), committing after each attempt and after each one-second sleep, so it holds no lock and no snapshot older than about a second between attempts. For a session or a scheduler of its own where no fastqueue worker runs; not as a pg_cron 1.4 job: while a pg_cron job runs, its launcher accepts no ProcSignalBarrier, so on PostgreSQL 15 every DROP DATABASE in the cluster would wait until this procedure ends (db-migrate schedules one rotate_store() a minute instead). Call it with CALL outside a transaction block (its COMMITs need that); it runs as its caller, who must be allowed to execute rotate_store() (fastqueue_admin).
 Example: call fastqueue.rotate_store_for(55);';
 
 revoke execute on procedure fastqueue.rotate_store_for(integer) from public;
