@@ -8,8 +8,8 @@ import time
 
 import psycopg
 import pytest
-
 from fastqueue.commands.migrate import ROTATION_JOB_NAME, migrate
+
 from tests.conftest import create_database, database_url_for, drop_database, unique_name
 
 CRON_DATABASE = os.environ.get("FASTQUEUE_TEST_CRON_DATABASE", "")
