@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Callable
 
 import psycopg
+import pytest
 
 from tests.sharding.conftest import Sharded, one
 
@@ -78,3 +79,19 @@ def test_batches_split_by_shard(
             "select total_messages from fastqueue.queue_depths() where queue_id = %s",
             (queue,),
         ).fetchone() == (0,)
+
+
+def test_the_callers_size_settings_reach_the_shard(
+    router: psycopg.Connection, on_shard: Callable[[str, int], str]
+) -> None:
+    """The gateway sets fastqueue.max_message_bytes (and max_response_bytes) on its router connections;
+    the shard's publish must obey it, for that call only."""
+    topic, _ = make_queue(router, on_shard, 1)
+    big = '{"text": "' + "x" * 300 + '"}'
+    router.execute("set fastqueue.max_message_bytes = 200")
+    with pytest.raises(psycopg.errors.ProgramLimitExceeded) as refused:
+        router.execute("select fastqueue.publish(%s, %s::jsonb)", (topic, big))
+    assert str(refused.value).startswith("Message too large"), str(refused.value)
+    router.execute("reset fastqueue.max_message_bytes")
+    (published,) = one(router, "select count(*) from fastqueue.publish(%s, %s::jsonb)", (topic, big))
+    assert published == 1
