@@ -7,7 +7,8 @@
 #                                              databases PREFIX_router and PREFIX_shard0 .. PREFIX_shard(N-1),
 #                                              the shards copied from database TEMPLATE if given (an
 #                                              unsharded fastqueue database migrated already: faster)
-#   scripts/shards.sh drop PORT PREFIX         drops them again (every PREFIX_router / PREFIX_shardK)
+#   scripts/shards.sh drop PORT PREFIX         drops them again (every PREFIX_router / PREFIX_shardK), and
+#                                              their pg_cron jobs in the cluster's cron database
 #   scripts/shards.sh clusters DIR PORT N      separate local throwaway clusters: the router's on PORT
 #                                              (DIR/router), shard K's on PORT+1+K (DIR/shardK), with
 #                                              databases fastqueue_router and fastqueue_shardK
@@ -64,10 +65,16 @@ create() {
 }
 
 drop() {
-    local port="$1" prefix="$2" name
+    local port="$1" prefix="$2" name cron_database
     require_prefix "$prefix"
+    # db-migrate scheduled each shard's pg_cron jobs from the server's cron database: they go too.
+    cron_database="$(psql_at "$port" -tAc "select current_setting('cron.database_name', true)")"
     for name in $(psql_at "$port" -tAc "select datname from pg_database
                                           where datname = '${prefix}_router' or datname ~ '^${prefix}_shard[0-9]+\$'"); do
+        if [ -n "$cron_database" ] && [ "$cron_database" != "$name" ] &&
+            [ -n "$(psql_at "$port" -d "$cron_database" -tAc "select 1 from pg_extension where extname = 'pg_cron'")" ]; then
+            psql_at "$port" -d "$cron_database" -tAc "select count(cron.unschedule(jobid)) from cron.job where database = '$name'" >/dev/null
+        fi
         psql_at "$port" -c "drop database \"$name\" with (force)"
     done
 }

@@ -8,8 +8,10 @@ after the shards were migrated, so they follow every change of the shards' signa
 function without a route stops the run with its name.
 """
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -17,7 +19,18 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ..database.sql_files import migration_files, sql_root
 from ..settings import to_conninfo
-from .migrate import HAND_OVER_SQL, MigrationError, _ensure_owner_role, migrate
+from .migrate import (
+    CLEANUP_COMMAND,
+    CLEANUP_JOB_NAME,
+    CLEANUP_SCHEDULE,
+    HAND_OVER_SQL,
+    ROTATION_COMMAND,
+    ROTATION_JOB_NAME,
+    ROTATION_SCHEDULE,
+    MigrationError,
+    _ensure_owner_role,
+    migrate,
+)
 
 CLUSTER = "fastqueue_shards"
 ROUTER_ROLE = "fastqueue_router"
@@ -90,6 +103,21 @@ ROUTES: dict[str, Route] = {
     "rotate_store_for": Route("local"),
 }
 
+# The custom settings the shards' functions read from the caller's session (the gateway sets them on its
+# connections, app/database/pool.py): a PL/Proxy call runs in the router's own connection to the shard,
+# so routes that reach one shard carry the router session's values and set them there, for that call's
+# transaction only (set_config(..., true)), before the function runs. Unset on the router, the shard's
+# own value (its database's setting) stands.
+FORWARDED_SETTINGS = (
+    "fastqueue.max_message_bytes",
+    "fastqueue.max_response_bytes",
+    "fastqueue.push_allow_private_networks",
+)
+FORWARDING_KINDS = ("one", "place", "forget")
+# One text parameter each (PL/Proxy 2.10 names an array parameter's type wrongly in its remote query).
+FORWARDED_PARAMETER = ", ".join(f"forwarded_{k} text default null" for k in range(len(FORWARDED_SETTINGS)))
+FORWARDED_VALUES = ", ".join(f"pg_catalog.current_setting('{name}', true)" for name in FORWARDED_SETTINGS)
+
 # How a single-row answer of every shard becomes one row, by column type.
 COMBINE = {
     "bigint": "sum({c})::bigint",
@@ -145,6 +173,9 @@ def migrate_sharded(
         echo(f"shard {number}:")
         migrate(url, echo=lambda line: echo(f"  {line}"))
         _prepare_shard(url, number, len(urls), router_password)
+        note = _schedule_from_cron_database(url)
+        if note:
+            echo(f"  {note}")
     functions = _shard_functions(urls[0])
     missing = sorted(f.name for f in functions if f.name not in ROUTES)
     if missing:
@@ -184,6 +215,60 @@ def _ensure_router_role(conn: psycopg.Connection, password: str | None) -> None:
     if password is not None:
         conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(ROUTER_ROLE), sql.Literal(password)))
     conn.execute(sql.SQL("grant fastqueue_admin to {}").format(sql.Identifier(ROUTER_ROLE)))
+
+
+def cron_job_name(job: str, database: str) -> str:
+    """The name of a shard's job in its server's pg_cron database: the job's, then the shard's database
+    (pg_cron keeps one job per name and user; a name is at most 63 bytes)."""
+    name = f"{job} {database}"
+    if len(name.encode()) <= 63:
+        return name
+    return f"{job} {hashlib.sha256(database.encode()).hexdigest()[:16]}"
+
+
+def _schedule_from_cron_database(url: str) -> str:
+    """Schedules a shard's cleanup and rotation from its server's pg_cron database when the shard is not
+    that database (migrate() schedules them in the shard itself when it is): pg_cron 1.4's
+    cron.schedule_in_database, under names that carry the shard's database (cron_job_name), so that
+    every shard on a server has its own jobs; scheduling again replaces them. Returns what it did, or
+    "" when the shard is the cron database or its server has no pg_cron."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        database, cron_database = _one_row(
+            conn, "select current_database(), current_setting('cron.database_name', true)"
+        )
+    if not cron_database or cron_database == database:
+        return ""
+    params = {k: v for k, v in conninfo_to_dict(url).items() if v is not None}
+    params["dbname"] = cron_database
+    jobs = (
+        (cron_job_name(CLEANUP_JOB_NAME, database), CLEANUP_SCHEDULE, CLEANUP_COMMAND),
+        (cron_job_name(ROTATION_JOB_NAME, database), ROTATION_SCHEDULE, ROTATION_COMMAND),
+    )
+    try:
+        with psycopg.connect(make_conninfo(**{k: str(v) for k, v in params.items()}), autocommit=True) as cron:
+            with cron.transaction():
+                cron.execute("create extension if not exists pg_cron")
+                for name, schedule, command in jobs:
+                    cron.execute(
+                        "select cron.schedule_in_database(%s, %s, %s, %s)", (name, schedule, command, database)
+                    )
+    except psycopg.Error as exc:
+        reason = (exc.diag.message_primary or str(exc)).strip()
+        return (
+            f"pg_cron: could not schedule this shard's jobs from database {cron_database} ({reason}); run"
+            " `fastqueue worker` on the router to clean up and rotate every shard"
+        )
+    return (
+        f"pg_cron: jobs {jobs[0][0]!r} and {jobs[1][0]!r} in database {cron_database} run"
+        f" {CLEANUP_COMMAND!r} and {ROTATION_COMMAND!r} in {database} every minute"
+    )
+
+
+def _one_row(conn: psycopg.Connection, query: str) -> tuple[Any, ...]:
+    row = conn.execute(query).fetchone()
+    if row is None:
+        raise MigrationError(f"no row from a query that always returns one: {query}")
+    return row
 
 
 SHARD_FUNCTIONS_SQL = """
@@ -255,10 +340,25 @@ def _inner_sql(name: str, arguments: str, result: str, body: str) -> str:
     )
 
 
+def _forwarding_arguments(first: int, count: int, settings: int) -> str:
+    """$first .. $(first + count - 1) for a remote call, the first of them behind the forwarded settings
+    (parameters $settings.., FORWARDED_SETTINGS' values): an argument is evaluated before its function runs."""
+    sets = " or ".join(
+        f"pg_catalog.set_config('{name}', coalesce(nullif(${settings + k}, ''),"
+        f" pg_catalog.current_setting('{name}', true), ''), true) is null"
+        for k, name in enumerate(FORWARDED_SETTINGS)
+    )
+    rest = _parameters(count - 1, first + 1)
+    return f"case when {sets} then null else ${first} end" + (f", {rest}" if rest else "")
+
+
 def _outer(f: ShardFunction) -> str:
     """The API function itself: calls its fastqueue_router version and raises a shard's error with the
     shard's own texts (fastqueue_router.raise_shard_error)."""
-    call = f"fastqueue_router.{f.name}({_parameters(f.in_count)})"
+    arguments = _parameters(f.in_count)
+    if ROUTES[f.name].kind in FORWARDING_KINDS:
+        arguments += f", {FORWARDED_VALUES}"
+    call = f"fastqueue_router.{f.name}({arguments})"
     answer = f"return query select * from {call};" if f.returns_set else f"return {call};"
     return (
         f"create function fastqueue.{f.name}({f.arguments})\nreturns {f.result}\nlanguage plpgsql\nvolatile\n"
@@ -291,27 +391,29 @@ def _inner(f: ShardFunction, route: Route, columns: list[tuple[str, str]]) -> st
     inner = f"fastqueue_router.{f.name}"
     remote_call = f"select * from {public}({_parameters(f.in_count)});"
     if route.kind == "one":
+        forwarding = _forwarding_arguments(1, f.in_count, f.in_count + 1)
         return _proxy(
             inner,
-            f.arguments,
+            f"{f.arguments}, {FORWARDED_PARAMETER}",
             f.result,
-            f"    run on {route.shard};\n    {remote_call}",
+            f"    run on {route.shard};\n    select * from {public}({forwarding});",
         )
     if route.kind == "first":
         return _proxy(inner, f.arguments, f.result, f"    run on 0;\n    {remote_call}")
     if route.kind in ("place", "forget"):
         helper = f"fastqueue_router.{f.name}_on"
         setof = f.result if f.returns_set else f"setof {f.result}"
+        forwarding = _forwarding_arguments(2, f.in_count, f.in_count + 2)
         out = _proxy(
             helper,
-            f"shard integer, {f.identity}",
+            f"shard integer, {f.identity}, {FORWARDED_PARAMETER}",
             setof,
-            f"    run on shard;\n    select * from {public}({_parameters(f.in_count, 2)});",
+            f"    run on shard;\n    select * from {public}({forwarding});",
         )
-        call = f"select r.* from {helper}({route.shard}, {_parameters(f.in_count)}) r"
+        call = f"select r.* from {helper}({route.shard}, {_parameters(f.in_count + len(FORWARDED_SETTINGS))}) r"
         if route.kind == "forget":
             call += f"\n  cross join lateral (select fastqueue_router.forget('{route.forget}', $1)) forgotten"
-        return out + _inner_sql(f.name, f.arguments, f.result, call)
+        return out + _inner_sql(f.name, f"{f.arguments}, {FORWARDED_PARAMETER}", f.result, call)
     if route.kind == "split":
         body = f"    split {route.array};\n    run on {route.shard};\n    {remote_call}"
         if f.returns_set:

@@ -17,6 +17,12 @@ request waits, watch() makes sure this process's watch on the queue (WATCH_SECON
 before it could end during the wait) is in place; the request then consumes once more, since a
 message may have been committed before the watch was.
 
+Sharded (docs/sharding.md, FASTQUEUE_SHARD_URLS set, the database URL a router): a shard's NOTIFY
+reaches only its own listeners, so the Listener also opens one LISTEN connection per shard, each
+connecting and reconnecting on its own, and a notification from any of them wakes its queue's waiters.
+The re-check stays on the router's connection (available_queues over every shard); while a shard's
+LISTEN connection is away, nothing is taken to be known empty.
+
 The connection reconnects by itself (after a database restart, say) with a growing delay, and wakes
 every waiter once it is back, since notifications sent meanwhile were lost. Requests never wait for
 it: while it is away a long poll just waits out its time.
@@ -51,7 +57,7 @@ from fastapi import Depends, Request
 
 from ..database import queries
 from ..database.pool import CONNECT_TIMEOUT_SECONDS, connection_options
-from ..settings import Settings
+from ..settings import Settings, to_conninfo
 
 log = logging.getLogger("fastqueue.listener")
 
@@ -98,6 +104,11 @@ class Waiter:
 class Listener:
     def __init__(self, settings: Settings) -> None:
         self._conninfo = settings.conninfo
+        # Sharded: one more LISTEN connection per shard (the module's docstring), and those not listening now.
+        self._shard_conninfos = [
+            to_conninfo(url.strip()) for url in (settings.shard_urls or "").split(",") if url.strip()
+        ]
+        self._deaf_shards: set[int] = set(range(len(self._shard_conninfos)))
         self._options = connection_options(settings)
         self._waiters: dict[str, set[Waiter]] = {}
         # This process's watches: queue id -> loop time when it ends, and the calls in flight.
@@ -109,23 +120,25 @@ class Listener:
         self._consumed_empty_at: dict[str, float] = {}
         # Long polls' consumes in flight, one per queue: True when it found the queue empty.
         self._consumes: dict[str, asyncio.Future[bool]] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._previous_handlers: dict[int, Any] = {}
 
     # Life cycle (the FastAPI lifespan, app/gateway/main.py)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="fastqueue-listener")
+        self._tasks = [asyncio.create_task(self._run(self._conninfo, None), name="fastqueue-listener")]
+        for shard, conninfo in enumerate(self._shard_conninfos):
+            self._tasks.append(asyncio.create_task(self._run(conninfo, shard), name=f"fastqueue-listener-shard{shard}"))
         self._chain_signal_handlers()
 
     async def stop(self) -> None:
         self._restore_signal_handlers()
         self.shut_down()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
 
     def shut_down(self) -> None:
         """Ends every wait now, and any wait that would start from now on."""
@@ -240,12 +253,15 @@ class Listener:
 
     # The connection
 
-    async def _run(self) -> None:
+    async def _run(self, conninfo: str, shard: int | None) -> None:
+        """One LISTEN connection, kept up: the database's (or router's), which also re-checks, when shard
+        is None; else shard number shard's, which only hears notifications."""
+        where = CHANNEL if shard is None else f"{CHANNEL} on shard {shard}"
         delay = RECONNECT_MIN_DELAY_SECONDS
         while not self.shutting_down:
             try:
                 conn = await psycopg.AsyncConnection.connect(
-                    self._conninfo,
+                    conninfo,
                     autocommit=True,
                     connect_timeout=CONNECT_TIMEOUT_SECONDS,
                     application_name="fastqueue-listener",
@@ -256,7 +272,7 @@ class Listener:
                     keepalives_count=KEEPALIVES["keepalives_count"],
                 )
             except psycopg.Error as exc:
-                log.warning("cannot connect to listen on %s (retrying in %.1f s): %s", CHANNEL, delay, exc)
+                log.warning("cannot connect to listen on %s (retrying in %.1f s): %s", where, delay, exc)
             else:
                 try:
                     async with conn:
@@ -264,14 +280,22 @@ class Listener:
                         # After a crash the watches are gone (an unlogged table): make them anew.
                         self._watched_until.clear()
                         delay = RECONNECT_MIN_DELAY_SECONDS
-                        log.debug("listening on %s", CHANNEL)
+                        log.debug("listening on %s", where)
+                        if shard is not None:
+                            self._deaf_shards.discard(shard)
                         # Notifications sent while there was no connection are lost: everyone looks again.
                         self._wake_all()
-                        await self._listen(conn)
+                        if shard is None:
+                            await self._listen(conn)
+                        else:
+                            async for notify in conn.notifies():
+                                self._wake(notify.payload)
                 except psycopg.Error as exc:
                     # Notifications are lost until the next connection: nothing is known empty meanwhile.
+                    if shard is not None:
+                        self._deaf_shards.add(shard)
                     self._empty.clear()
-                    log.warning("lost the connection listening on %s (reconnecting in %.1f s): %s", CHANNEL, delay, exc)
+                    log.warning("lost the connection listening on %s (reconnecting in %.1f s): %s", where, delay, exc)
             try:  # sleep, unless shutting down
                 await asyncio.wait_for(self._stopping.wait(), delay)
             except TimeoutError:
@@ -291,8 +315,9 @@ class Listener:
                 cursor = await conn.execute(queries.AVAILABLE_QUEUES, {"queue_ids": checked})
                 available = {queue_id for (queue_id,) in await cursor.fetchall()}
                 # Empty when the query ran; a notification that came meanwhile is handled next (it
-                # wakes the queue, which is then no longer known empty).
-                self._empty.update(queue_id for queue_id in checked if queue_id not in available)
+                # wakes the queue, which is then no longer known empty). Not while a shard is unheard.
+                if not self._deaf_shards:
+                    self._empty.update(queue_id for queue_id in checked if queue_id not in available)
                 for queue_id in available:
                     self._wake(queue_id)
                 log.debug("re-checked in %.1f ms", (loop.time() - started) * 1000)
