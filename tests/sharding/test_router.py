@@ -54,6 +54,22 @@ def test_callers_roles_are_checked_on_the_router(sharded: Sharded) -> None:
             router.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
+def test_the_overview_views_answer_a_caller_granted_them(sharded: Sharded) -> None:
+    """A login holding only fastqueue_admin (a gateway's, tests/api/test_gateway_login.py) reads every
+    overview view on the router, as it does on one database."""
+    role = "fq_sharded_admin"
+    with sharded.router() as router:
+        router.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
+        router.execute(sql.SQL("create role {} login in role fastqueue_admin").format(sql.Identifier(role)))
+    try:
+        with psycopg.connect(sharded.router_url.replace("postgres@", f"{role}@"), autocommit=True) as admin:
+            for view in ("queue_overview", "topic_overview", "store_overview"):
+                admin.execute(sql.SQL("select count(*) from fastqueue.{}").format(sql.Identifier(view)))
+    finally:
+        with sharded.router() as router:
+            router.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
+
+
 @pytest.mark.parametrize(
     "urls",
     [
