@@ -558,6 +558,8 @@ def _install_router(
                     conn.execute(f"comment on view fastqueue.{name} is {sql.Literal(comment).as_string(conn)}")
                 for grantee in grantees:
                     conn.execute(f"grant select on fastqueue.{name} to {grantee}")
+                    # A view runs its functions with its caller's privileges.
+                    conn.execute(f"grant execute on function fastqueue_router.{name}_all() to {grantee}")
             conn.execute("grant usage on schema fastqueue to fastqueue_publisher, fastqueue_consumer, fastqueue_admin")
             conn.execute("revoke all on schema fastqueue_router from public")
             conn.execute("revoke execute on all functions in schema fastqueue_router from public")
