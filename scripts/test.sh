@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, runs the linters first (ruff check, ruff format
 # --check, mypy --strict over app/; any finding stops here), starts a throwaway PostgreSQL with pg_cron
 # preloaded, runs pytest (arguments are passed on) and the pgTAP suite with pg_prove, stops the
-# cluster, and exits non-zero if either failed.
+# cluster, and exits non-zero if either failed. Without arguments, tests/api also runs again through a
+# 2-shard router (FASTQUEUE_TEST_SHARDED=2, docs/sharding.md, Tests), beside pg_prove on the same cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test
@@ -33,6 +34,12 @@ status=0
 echo "== pytest"
 .venv/bin/python -m pytest "$@" || status=$?
 
+sharded_pid=""
+if [ $# -eq 0 ]; then
+    FASTQUEUE_TEST_SHARDED=2 .venv/bin/python -m pytest tests/api >"$FASTQUEUE_TEST_OUTPUT/pytest-sharded.log" 2>&1 &
+    sharded_pid=$!
+fi
+
 echo "== pgTAP (pg_prove)"
 psql=("$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1)
 "${psql[@]}" -d postgres -c "create database fastqueue_pgtap"
@@ -43,5 +50,11 @@ FASTQUEUE_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/fastqueue_pgtap" .
 # pg_prove runs every area folder of db/tests (and any file at its top), not support/: no tests there.
 mapfile -t pgtap_paths < <(find db/tests -mindepth 1 -maxdepth 1 ! -name support \( -type d -o -name '*.sql' \) | sort)
 pg_prove -h 127.0.0.1 -p "$port" -U postgres -d fastqueue_pgtap --ext .sql -r "${pgtap_paths[@]}" || status=$?
+
+if [ -n "$sharded_pid" ]; then
+    echo "== pytest tests/api through a 2-shard router (FASTQUEUE_TEST_SHARDED=2)"
+    wait "$sharded_pid" || status=$?
+    cat "$FASTQUEUE_TEST_OUTPUT/pytest-sharded.log"
+fi
 
 exit $status

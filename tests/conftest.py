@@ -11,6 +11,9 @@ from fastqueue.commands.migrate import migrate
 from psycopg import sql
 
 ADMIN_URL = os.environ.get("FASTQUEUE_TEST_ADMIN_URL", "")
+# "2": the HTTP tests run through a 2-shard router (tests/api/conftest.py); tests marked single_database
+# are then skipped with their reason.
+SHARDED = os.environ.get("FASTQUEUE_TEST_SHARDED", "")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -18,6 +21,20 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "FASTQUEUE_TEST_ADMIN_URL is not set: run the tests with `make test`, which starts a throwaway PostgreSQL"
         )
+    if SHARDED not in ("", "2"):
+        raise pytest.UsageError(f"FASTQUEUE_TEST_SHARDED is {SHARDED!r}: set it to 2 (shards), or leave it unset")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a sharded run, skips the tests marked single_database("why") or gateway_only("why"), with the reason."""
+    if not SHARDED:
+        return
+    for item in items:
+        for name, says in (("single_database", "single database only"), ("gateway_only", "gateway only, not sharded")):
+            marker = item.get_closest_marker(name)
+            if marker is not None:
+                item.add_marker(pytest.mark.skip(reason=f"{says}: {marker.args[0] if marker.args else name}"))
+                break
 
 
 def database_url_for(name: str) -> str:

@@ -1,9 +1,17 @@
 """The HTTP API through real HTTP: `fastqueue server` runs as a subprocess on a free loopback port,
 against a migrated copy of the session's template database (tests/conftest.py), and tests talk to it
 with httpx. Starting a server costs about a second, so most tests share one session-wide server and
-keep apart by giving their topics and queues unique ids."""
+keep apart by giving their topics and queues unique ids.
+
+FASTQUEUE_TEST_SHARDED=2 runs the same tests through a 2-shard router (docs/sharding.md, Tests): every
+migrated database here (the session server's, and those of tests that start a server of their own) is
+then a router over 2 shards built as tests/sharding/conftest.py builds them, the `db` fixture connects
+to the router, and each server is given the shards' URLs (FASTQUEUE_SHARD_URLS) as a user's would be.
+Tests marked single_database (they read or change tables, which a router has not) are skipped, with
+their reason (tests/conftest.py)."""
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -17,7 +25,8 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import create_database, drop_database, unique_name
+from tests.conftest import SHARDED, create_database, drop_database, unique_name
+from tests.sharding.conftest import drop_sharded, make_sharded, plproxy_missing
 from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,8 +71,15 @@ class Server:
                 self.process.wait()
 
 
+# Sharded runs: each router's URL -> its shards' URLs, and the prefixes of the databases to drop at the end.
+SHARD_URLS: dict[str, list[str]] = {}
+SHARDED_PREFIXES: list[str] = []
+
+
 def start_server(database_url: str, log_dir: Path, **env: str) -> Server:
     port = free_port()
+    if database_url in SHARD_URLS:
+        env = {"FASTQUEUE_SHARD_URLS": ",".join(SHARD_URLS[database_url]), **env}
     log_path = log_dir / f"server-{port}.log"
     environment = {
         **os.environ,
@@ -106,8 +122,26 @@ def server_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
 
 
 def migrated_database(template_database: str, prefix: str) -> tuple[str, str]:
+    """A migrated database (name, url) of its own; in a sharded run, a router over 2 shards of its own
+    (drop_database(name) drops the router, the shards go at the end of the session)."""
     name = unique_name(prefix)
-    return name, create_database(name, template=template_database)
+    if not SHARDED:
+        return name, create_database(name, template=template_database)
+    reason = plproxy_missing()
+    if reason:
+        pytest.fail(f"FASTQUEUE_TEST_SHARDED is set but {reason}")
+    SHARDED_PREFIXES.append(name)
+    sharded = make_sharded(name, template_database, command=False)
+    SHARD_URLS[sharded.router_url] = sharded.shard_urls
+    return sharded.router_url.rsplit("/", 1)[1], sharded.router_url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sharded_databases() -> Iterator[None]:
+    """Drops every router and shard that migrated_database made in a sharded run."""
+    yield
+    for prefix in SHARDED_PREFIXES:
+        drop_sharded(prefix)
 
 
 @pytest.fixture(scope="session")
@@ -137,10 +171,32 @@ def db(api_database_url: str) -> Iterator[psycopg.Connection]:
 
 
 @pytest.fixture
-def uid() -> Callable[[str], str]:
-    """A topic or queue id no other test uses: uid("orders") -> "orders-3f9c2a1b"."""
+def uid(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """A topic or queue id no other test uses: uid("orders") -> "orders-3f9c2a1b". In a sharded run every
+    id of one test is placed on one shard, chosen at random per test (uid("orders") may then end in
+    "-1", "-2", ...), as a user co-locates a queue with its dead queue or a redrive's destination
+    (docs/sharding.md, Placement)."""
     suffix = uuid.uuid4().hex[:8]
-    return lambda name: f"{name}-{suffix}"
+    if not SHARDED:
+        return lambda name: f"{name}-{suffix}"
+    router_url = request.getfixturevalue("api_database_url")
+    shard = random.randrange(2)
+    made: dict[str, str] = {}
+
+    def make(name: str) -> str:
+        if name not in made:
+            candidates = [f"{name}-{suffix}"] + [f"{name}-{suffix}-{k}" for k in range(1, 64)]
+            with psycopg.connect(router_url) as router:
+                row = router.execute(
+                    "select c from unnest(%s::text[]) with ordinality u(c, n)"
+                    " where fastqueue_router.hash_shard(c) = %s order by n limit 1",
+                    (candidates, shard),
+                ).fetchone()
+            assert row is not None
+            made[name] = row[0]
+        return made[name]
+
+    return make
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from fastqueue.settings import parse_auth_tokens
 
 from tests.api.conftest import FASTQUEUE, REPO, SERVER_TIME_ZONES, Server
 
+pytestmark = pytest.mark.gateway_only("token checks happen in the gateway")
+
 PUBLISHER = "pub-" + uuid.uuid4().hex
 CONSUMER = "con-" + uuid.uuid4().hex
 ADMIN = "adm-" + uuid.uuid4().hex

@@ -29,6 +29,7 @@ def _consume(client: httpx.Client, queue_id: str, **body) -> httpx.Response:
     return client.post(f"/queues/{queue_id}/messages/consume", json=body, timeout=40)
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_acks_and_lease_in_one_request(
     client: httpx.Client, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:
@@ -70,6 +71,7 @@ def test_acking_the_head_of_an_ordering_key_leases_the_next_in_the_same_request(
     assert second["data"] == {"n": 2}
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_acks_are_committed_when_the_long_poll_ends_empty(
     client: httpx.Client, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:
@@ -85,6 +87,7 @@ def test_acks_are_committed_when_the_long_poll_ends_empty(
     assert _ids_left(db, queue_id) == set(), "the ack of a long poll that ended empty was not kept"
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_a_long_poll_with_acks_is_woken_by_a_publish_and_leases_it(
     server: Server, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:
@@ -110,6 +113,7 @@ def test_a_long_poll_with_acks_is_woken_by_a_publish_and_leases_it(
     assert [m["data"] for m in woken] == [{"n": 2}]
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_acks_are_committed_when_the_client_leaves_during_the_wait(
     server: Server, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:

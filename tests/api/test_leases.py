@@ -54,6 +54,7 @@ def test_consume_returns_the_delivery_attempt(client: httpx.Client, queue: dict)
     assert message["delivery_attempts"] == 1
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_a_late_ack_with_a_stale_delivery_attempt_leaves_the_redelivered_message_in_place(
     client: httpx.Client, db: psycopg.Connection, queue: dict
 ) -> None:
@@ -86,6 +87,7 @@ def test_a_late_ack_with_a_stale_delivery_attempt_leaves_the_redelivered_message
     assert client.put(f"/messages/{second['id']}/ack", params={"delivery_attempt": 2}).status_code == 204
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_a_late_consumer_cannot_settle_the_copy_dead_lettered_or_redriven_after_its_delivery(
     client: httpx.Client, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:
@@ -124,6 +126,7 @@ def test_a_late_consumer_cannot_settle_the_copy_dead_lettered_or_redriven_after_
     assert client.put(f"/messages/{redriven['id']}/ack", params={"delivery_attempt": 1}).status_code == 204
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_without_delivery_attempt_a_late_ack_still_deletes(
     client: httpx.Client, db: psycopg.Connection, queue: dict
 ) -> None:
@@ -147,6 +150,7 @@ def test_delivery_attempt_out_of_range_is_422(client: httpx.Client, value: str) 
         assert response.status_code == 422, (path, response.text)
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_deadline_extends_and_releases_the_lease(client: httpx.Client, db: psycopg.Connection, queue: dict) -> None:
     publish(client, queue["topic_id"])
     [leased] = consume(client, queue["id"])
@@ -168,6 +172,7 @@ def test_deadline_out_of_range_is_422(client: httpx.Client, body: dict) -> None:
     assert response.status_code == 422, response.text
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_nack_with_a_delay(client: httpx.Client, db: psycopg.Connection, queue: dict) -> None:
     publish(client, queue["topic_id"])
     [leased] = consume(client, queue["id"])
@@ -180,6 +185,7 @@ def test_nack_with_a_delay(client: httpx.Client, db: psycopg.Connection, queue: 
         assert client.put(f"/messages/{leased['id']}/nack", params={"delay_seconds": value}).status_code == 422
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_nack_waits_the_queue_retry_backoff(
     client: httpx.Client, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:
@@ -197,6 +203,7 @@ def test_nack_waits_the_queue_retry_backoff(
     assert waits == [10, 20, 25]
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_batch_ack_and_nack(client: httpx.Client, db: psycopg.Connection, queue: dict) -> None:
     publish(client, queue["topic_id"], 4)
     leased = [m["id"] for m in consume(client, queue["id"])]
@@ -231,6 +238,7 @@ def test_batch_limits(client: httpx.Client) -> None:
         assert response.status_code == 422
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_stats_show_the_new_counts_even_when_zero(
     client: httpx.Client,
     db: psycopg.Connection,
@@ -276,6 +284,7 @@ def test_stats_show_the_new_counts_even_when_zero(
     assert stats["num_inflight_messages"] == 0 and stats["num_dead_letter_candidates"] == 1
 
 
+@pytest.mark.single_database("LISTENs on the database it was given; a router sends no NOTIFY (its shards do)")
 def test_released_messages_wake_long_polling_consumers(
     client: httpx.Client, api_database_url: str, queue: dict
 ) -> None:

@@ -113,6 +113,7 @@ def test_an_unknown_queue_is_404_at_once_even_when_waiting(client: httpx.Client)
     assert elapsed < 1
 
 
+@pytest.mark.single_database("a router's transaction does not undo a shard's publish (docs/sharding.md, Limits)")
 def test_a_rolled_back_publish_wakes_nobody(
     client: httpx.Client, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:
@@ -225,6 +226,7 @@ def test_one_message_goes_to_one_of_several_waiters_and_the_others_keep_waiting(
             assert after > 1.5
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_a_client_that_disconnects_during_the_wait_leases_nothing(
     server: Server, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:
@@ -246,6 +248,7 @@ def test_a_client_that_disconnects_during_the_wait_leases_nothing(
     assert _message_state(db, queue_id) == [(0, True)], "the message was leased for a client that had left"
 
 
+@pytest.mark.gateway_only("measures idle queries per second")
 def test_fifty_idle_long_polls_cost_at_most_a_handful_of_queries_per_second(
     template_database: str, server_factory: Callable[..., Server]
 ) -> None:
@@ -296,6 +299,7 @@ def test_fifty_idle_long_polls_cost_at_most_a_handful_of_queries_per_second(
         drop_database(name)
 
 
+@pytest.mark.gateway_only("the gateway's shutdown")
 def test_sigterm_ends_the_waits_and_the_server_exits_promptly(
     template_database: str, server_factory: Callable[..., Server]
 ) -> None:

@@ -13,6 +13,8 @@ import pytest
 from tests.api.conftest import Server, migrated_database
 from tests.conftest import drop_database
 
+pytestmark = pytest.mark.gateway_only("measures the gateway's memory")
+
 MB = 1024 * 1024
 
 

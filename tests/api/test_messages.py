@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import psycopg
+import pytest
 
 
 def publish(client: httpx.Client, topic_id: str, data: dict, attributes: dict | None = None) -> list[dict]:
@@ -224,6 +225,7 @@ def test_purge(client: httpx.Client, make_topic: Callable[..., str], make_queue:
     assert client.put(f"/queues/{queue['id']}/purge").status_code == 204
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_stats_counts_what_a_consumer_could_lease(
     client: httpx.Client, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:

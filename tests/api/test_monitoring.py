@@ -127,6 +127,7 @@ def test_metrics_report_queue_depths_from_sql(
     assert f'fastqueue_queue_available_messages{{queue_id="{empty["id"]}"}} 0.0' in text
 
 
+@pytest.mark.single_database("sets rotation_min_changes in its session; all-shard calls carry no session settings")
 def test_metrics_report_the_store_rotation(server: Server, db: psycopg.Connection) -> None:
     before = scrape(server.url)
     db.execute("set fastqueue.rotation_min_changes = 0")
@@ -140,6 +141,7 @@ def test_metrics_report_the_store_rotation(server: Server, db: psycopg.Connectio
     assert 0 <= sample(after, "fastqueue_store_seconds_since_rotation") < 3600
 
 
+@pytest.mark.gateway_only("metrics of the gateway's worker processes")
 def test_metrics_add_up_across_worker_processes(
     api_database_url: str, server_factory: Callable[..., Server], uid: Callable[[str], str]
 ) -> None:
@@ -217,6 +219,7 @@ def timed_get(url: str) -> tuple[httpx.Response, float]:
     return response, time.monotonic() - start
 
 
+@pytest.mark.gateway_only("a cluster of its own, no router")
 @pytest.mark.slow
 def test_health_follows_the_database_down_and_up(own_cluster: Cluster, server_factory: Callable[..., Server]) -> None:
     server = server_factory(own_cluster.url)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import httpx
 import psycopg
+import pytest
 from fastqueue.gateway.auth import REQUIRED_ROLE
 
 QUEUE_OVERVIEW_KEYS = [
@@ -61,6 +62,7 @@ def overview_row(client: httpx.Client, queue_id: str) -> dict:
     return rows[0]
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_the_queue_overview_agrees_with_the_stats_of_busy_queues(client, db, make_topic, make_queue) -> None:
     ids = busy_queues(client, db, make_topic, make_queue)
     response = client.get("/overview/queues")
@@ -95,6 +97,7 @@ def test_the_queue_overview_agrees_with_the_stats_of_busy_queues(client, db, mak
     assert by_id[ids["delayed"]]["delivery_delay_seconds"] == 600
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_the_topic_overview_lists_its_queues_and_sums_their_available_messages(
     client, db, make_topic, make_queue
 ) -> None:
@@ -120,6 +123,7 @@ def test_the_topic_overview_lists_its_queues_and_sums_their_available_messages(
     }
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_peek_shows_every_message_in_consume_order_and_leases_nothing(client, db, make_topic, make_queue) -> None:
     ids = busy_queues(client, db, make_topic, make_queue)
     state = (

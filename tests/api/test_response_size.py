@@ -71,6 +71,7 @@ def test_prefer_return_minimal_answers_ids_only(client: httpx.Client, uid: Calla
     assert all("data" in m for m in other.json()["data"])
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_a_consume_leases_only_what_fits_in_the_answer(
     small_limit_server: tuple[Server, str], uid: Callable[[str], str]
 ) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
+import pytest
 from fastqueue.database.pool import compact_json, load_json
 from fastqueue.gateway.responses import message, message_list
 from fastqueue.gateway.schemas import AckedCount, Message, MessageList, NackedCount
@@ -84,6 +85,7 @@ def as_fetched(row: dict) -> dict:
     }
 
 
+@pytest.mark.gateway_only("in-process property test, no database")
 @settings(max_examples=300, deadline=None)
 @given(st.lists(whole_rows, max_size=4), st.sampled_from([200, 201]))
 def test_message_list_is_what_the_model_writes(messages: list[dict], status_code: int) -> None:
@@ -95,6 +97,7 @@ def test_message_list_is_what_the_model_writes(messages: list[dict], status_code
     assert response.headers["content-length"] == str(len(expected))
 
 
+@pytest.mark.gateway_only("in-process property test, no database")
 @settings(max_examples=200, deadline=None)
 @given(json_values)
 def test_compact_json_removes_only_jsonb_spaces(value: object) -> None:
@@ -172,6 +175,7 @@ def _same(a: object, b: object) -> bool:
 numerics = st.decimals(allow_nan=False, allow_infinity=False, places=None).map(lambda d: format(d, "f"))
 
 
+@pytest.mark.gateway_only("in-process property test, no database")
 @settings(max_examples=500, deadline=None)
 @given(json_values, numerics)
 def test_load_json_gives_what_json_loads_gives(value: object, numeric: str) -> None:

@@ -273,6 +273,7 @@ def test_delay_seconds(sqs: Any, uid: Callable[[str], str]) -> None:
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == ["now"]
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_visibility_timeout_override_and_change(sqs: Any, uid: Callable[[str], str], db: psycopg.Connection) -> None:
     name = _name(uid, "sqs-visibility")
     url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "600"})["QueueUrl"]
@@ -304,6 +305,7 @@ def test_visibility_timeout_override_and_change(sqs: Any, uid: Callable[[str], s
     assert _error(excinfo)["Code"] == "InvalidParameterValue"
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_stale_receipt_handles_change_nothing(sqs: Any, uid: Callable[[str], str], db: psycopg.Connection) -> None:
     name = _name(uid, "sqs-stale")
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
@@ -420,6 +422,7 @@ def test_send_message_batch_with_failing_entries(sqs: Any, uid: Callable[[str], 
         sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": "x" * 100_000} for n in range(3)])
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_delete_and_change_visibility_batches(sqs: Any, uid: Callable[[str], str], db: psycopg.Connection) -> None:
     name = _name(uid, "sqs-settle-batch")
     url = sqs.create_queue(QueueName=name)["QueueUrl"]

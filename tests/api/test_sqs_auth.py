@@ -14,6 +14,8 @@ import pytest
 from tests.api.conftest import Server, start_server
 from tests.api.sqs_clients import sqs_client
 
+pytestmark = pytest.mark.gateway_only("SigV4 and token checks happen in the gateway")
+
 ADMIN_KEY, ADMIN_SECRET = "AKIAFASTQUEUEADMIN", "admin-secret-0123456789abcdef"
 PUBLISHER_KEY, PUBLISHER_SECRET = "AKIAFASTQUEUEPUB", "publisher-secret-0123456789"
 CONSUMER_KEY, CONSUMER_SECRET = "AKIAFASTQUEUECON", "consumer-secret-0123456789"

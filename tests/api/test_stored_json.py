@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import httpx
 import psycopg
+import pytest
 
 HUGE_INTEGER = "9" * 4301  # past Python's 4,300-digit limit for int <-> str
 EXACT_DECIMAL = "3.14159265358979323846264338327950288419716939937510"
@@ -26,6 +27,7 @@ def _raw_numbers(body: bytes) -> dict:
     return json.loads(body, parse_int=str, parse_float=str)
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_numbers_of_any_size_are_delivered_exactly(
     client: httpx.Client, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:
@@ -56,6 +58,7 @@ def test_numbers_of_any_size_are_delivered_exactly(
     assert [json.loads(text, parse_int=str, parse_float=str) for (text,) in stored] == [m["data"] for m in messages]
 
 
+@pytest.mark.single_database("reads or changes fastqueue.messages directly (a router has no tables)")
 def test_a_consume_answers_every_message_it_leases(
     client: httpx.Client, db: psycopg.Connection, make_topic: Callable[..., str], make_queue: Callable[..., dict]
 ) -> None:
