@@ -135,14 +135,38 @@ def process_group_cpu_seconds(pgid: int) -> float:
     return ticks / _CLOCK_TICKS
 
 
-class CpuWindow:
-    """The server's CPU seconds over a measured window: `with CpuWindow(server) as cpu: ...; cpu.seconds`."""
+WARM_UP_REQUESTS = 5  # per client, before the CPU window opens
+WARM_UP_PATH = "/queues/bench-warm-up-no-such-queue/messages"  # one SQL call each, answered 404
 
-    def __init__(self, server: "Server") -> None:
+
+async def _warm_up(base_url: str, concurrency: int) -> None:
+    """`concurrency` clients each send a few requests at once (a consume of a queue that does not exist:
+    one SQL call, a 404), so that each worker's pool has grown to what the load will use (it starts with
+    FASTQUEUE_DATABASE_POOL_MIN_SIZE connections) before the CPU is counted: opening connections is not
+    what a request costs, and with more workers more of them would be opened in the window."""
+    connections = await _connect_all(base_url, concurrency)
+    try:
+
+        async def client(connection: HttpConnection) -> None:
+            for _ in range(WARM_UP_REQUESTS):
+                await connection.get(WARM_UP_PATH)
+
+        await asyncio.gather(*(client(connection) for connection in connections))
+    finally:
+        await _close_all(connections)
+
+
+class CpuWindow:
+    """The server's CPU seconds over a measured window: `with CpuWindow(server, clients) as cpu: ...;
+    cpu.seconds`, after a warm-up of `clients` concurrent clients (_warm_up)."""
+
+    def __init__(self, server: "Server", clients: int) -> None:
         self.server = server
+        self.clients = clients
         self.seconds = 0.0
 
     def __enter__(self) -> "CpuWindow":
+        asyncio.run(_warm_up(self.server.base_url, self.clients))
         self._start = self.server.cpu_seconds()
         return self
 
@@ -712,7 +736,7 @@ def run(
                     reset_tables(conn)
                     with Server(target.url, workers) as server:
                         echo(f"bench http: publish, {clients} clients, {workers} worker(s), {duration:.0f} s")
-                        with CpuWindow(server) as cpu:
+                        with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_publish(server.base_url, clients, duration))
                     stored = stored_ids(conn, result["ids"])
                     n = len(result["latencies"])
@@ -745,7 +769,7 @@ def run(
                             f"bench http: consume+ack, {clients} clients, {workers} worker(s), {duration:.0f} s"
                             f" (queue prefilled with {prefilled:,})"
                         )
-                        with CpuWindow(server) as cpu:
+                        with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_consume_ack(server.base_url, clients, duration))
                     remaining = queue_depth(conn, "bench-http-consume")
                     unique = len(result["received"])
@@ -783,7 +807,7 @@ def run(
                             f"bench http: consume with acks, {clients} clients, {workers} worker(s), {duration:.0f} s"
                             f" (queue prefilled with {prefilled:,})"
                         )
-                        with CpuWindow(server) as cpu:
+                        with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_consume_ack(server.base_url, clients, duration, acks_in_consume=True))
                     remaining = queue_depth(conn, "bench-http-consume")
                     unique = len(result["received"])
@@ -816,7 +840,7 @@ def run(
                         echo(
                             f"bench http: SQS SendMessage, {clients} clients, {workers} worker(s), {sqs_duration:.0f} s"
                         )
-                        with CpuWindow(server) as cpu:
+                        with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_sqs_send(server.base_url, clients, sqs_duration))
                     stored = conn.execute(
                         "select count(*) from fastqueue.messages where id = any(%s::uuid[])", (result["ids"],)
@@ -851,7 +875,7 @@ def run(
                             f"bench http: SQS ReceiveMessage+DeleteMessageBatch, {clients} clients, {workers} worker(s),"
                             f" {sqs_duration:.0f} s (queue prefilled with {prefilled_sqs:,})"
                         )
-                        with CpuWindow(server) as cpu:
+                        with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_sqs_receive_delete(server.base_url, clients, sqs_duration))
                     remaining = queue_depth(conn, "bench-http-consume")
                     unique = len(result["received"])
@@ -881,7 +905,7 @@ def run(
                     reset_tables(conn)
                     with Server(target.url, workers) as server:
                         echo(f"bench http: end to end, {clients} clients, {workers} worker(s), {duration:.0f} s")
-                        with CpuWindow(server) as cpu:
+                        with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_end_to_end(server.base_url, clients, duration))
                     received = result["received"]
                     n = len(result["latencies"])
