@@ -45,6 +45,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=lambda text: [x.strip() for x in text.split(",") if x.strip()],
         help="run only these SQL cases (names as in bench/sqlbench.py CASES, comma-separated; default all)",
     )
+    p.add_argument(
+        "--http-cases",
+        type=lambda text: [x.strip() for x in text.split(",") if x.strip()],
+        help="run only these HTTP cases (comma-separated: " + ", ".join(httpbench.CASES) + "; default all)",
+    )
     p.add_argument("--clients", type=_ints, default=[1, 4, 16], help="pgbench client counts (1,4,16)")
     p.add_argument("--http-clients", type=_ints, default=[4, 16], help="HTTP concurrent clients (4,16)")
     p.add_argument("--workers", type=_ints, default=[1, 2], help="server worker counts (1,2)")
@@ -137,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
             results["sql"] = sqlbench.run(target, args.clients, args.duration, cases=args.cases)
             results["depth"] = sqlbench.run_depth(target, args.depths, args.duration)
         if "http" in args.parts:
-            results["http"] = httpbench.run(target, args.http_clients, args.workers, args.duration)
+            results["http"] = httpbench.run(
+                target, args.http_clients, args.workers, args.duration, cases=args.http_cases
+            )
         if "endurance" in args.parts:
             results["endurance"] = endurance.run(target, args.endurance_duration, args.sample_interval)
         if "push" in args.parts:  # docs/push.md
@@ -157,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             "workers": args.workers,
             "depths": args.depths,
             "cases": args.cases,
+            "http_cases": args.http_cases,
             "endurance_duration": args.endurance_duration,
             "sample_interval": args.sample_interval,
             "parts": args.parts,

@@ -4,7 +4,9 @@ runs them) with publish, consume 10 + batch ack, and consume-with-acks requests,
 prints per request: the Python function calls cProfile counts, and the process's CPU time
 (time.process_time, which includes the psycopg/libpq work and this module's ASGI driver but not
 uvicorn's HTTP parsing). Deterministic where the bench's 16-client figures are noisy on a shared
-machine; `--top N` prints the N functions with the most own time. The database must be migrated with the
+machine; `--top N` prints the N functions with the most own CPU time (cProfile timed by the process's CPU
+clock, so that time the process spends descheduled, say in a socket write that wakes PostgreSQL on a busy
+machine, is not blamed on the function it happened in). The database must be migrated with the
 bench's fixtures (python -m bench creates fastqueue_bench so)."""
 
 import argparse
@@ -99,7 +101,7 @@ def consume_with_acks() -> Callable[[Any], Awaitable[int]]:
     return cycle
 
 
-async def measure(database_url: str, requests: int, top: int) -> None:
+async def measure(database_url: str, requests: int, top: int, only: list[str] | None = None) -> None:
     os.environ["FASTQUEUE_DATABASE_URL"] = database_url
     os.environ.setdefault("FASTQUEUE_LOG_LEVEL", "warning")
     from fastqueue.gateway.main import create_app  # reads the settings when imported
@@ -111,6 +113,8 @@ async def measure(database_url: str, requests: int, top: int) -> None:
     async with app.router.lifespan_context(app):
         cases = (("publish", publish), ("consume+ack", consume_ack), ("consume-with-acks", consume_with_acks()))
         for name, case in cases:
+            if only and name not in only:
+                continue
             for _ in range(50):  # warm: the pool's connections, prepared statements, caches
                 await case(app)
             done = 0
@@ -118,7 +122,7 @@ async def measure(database_url: str, requests: int, top: int) -> None:
             while done < requests:
                 done += await case(app)
             cpu = time.process_time() - started
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.process_time)
             profiled = 0
             profile.enable()
             while profiled < requests:
@@ -139,10 +143,13 @@ def main() -> None:
     parser.add_argument("database_url")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=0)
+    parser.add_argument(
+        "--cases", help="comma-separated, of publish, consume+ack, consume-with-acks (default all three)", default=""
+    )
     args = parser.parse_args()
     import uvloop
 
-    uvloop.run(measure(args.database_url, args.requests, args.top))
+    uvloop.run(measure(args.database_url, args.requests, args.top, [c for c in args.cases.split(",") if c]))
 
 
 if __name__ == "__main__":

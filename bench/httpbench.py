@@ -135,14 +135,38 @@ def process_group_cpu_seconds(pgid: int) -> float:
     return ticks / _CLOCK_TICKS
 
 
-class CpuWindow:
-    """The server's CPU seconds over a measured window: `with CpuWindow(server) as cpu: ...; cpu.seconds`."""
+WARM_UP_REQUESTS = 5  # per client, before the CPU window opens
+WARM_UP_PATH = "/queues/bench-warm-up-no-such-queue/messages"  # one SQL call each, answered 404
 
-    def __init__(self, server: "Server") -> None:
+
+async def _warm_up(base_url: str, concurrency: int) -> None:
+    """`concurrency` clients each send a few requests at once (a consume of a queue that does not exist:
+    one SQL call, a 404), so that each worker's pool has grown to what the load will use (it starts with
+    FASTQUEUE_DATABASE_POOL_MIN_SIZE connections) before the CPU is counted: opening connections is not
+    what a request costs, and with more workers more of them would be opened in the window."""
+    connections = await _connect_all(base_url, concurrency)
+    try:
+
+        async def client(connection: HttpConnection) -> None:
+            for _ in range(WARM_UP_REQUESTS):
+                await connection.get(WARM_UP_PATH)
+
+        await asyncio.gather(*(client(connection) for connection in connections))
+    finally:
+        await _close_all(connections)
+
+
+class CpuWindow:
+    """The server's CPU seconds over a measured window: `with CpuWindow(server, clients) as cpu: ...;
+    cpu.seconds`, after a warm-up of `clients` concurrent clients (_warm_up)."""
+
+    def __init__(self, server: "Server", clients: int) -> None:
         self.server = server
+        self.clients = clients
         self.seconds = 0.0
 
     def __enter__(self) -> "CpuWindow":
+        asyncio.run(_warm_up(self.server.base_url, self.clients))
         self._start = self.server.cpu_seconds()
         return self
 
@@ -675,206 +699,240 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else value * 1000
 
 
-def run(target: Target, clients_list: list[int], workers_list: list[int], duration: float, echo=print) -> dict:
+# The HTTP cases in the order they run (--http-cases picks some); long-poll-idle runs once, with 1 worker.
+CASES = (
+    "publish",
+    "consume+ack",
+    "consume-with-acks",
+    "sqs-send",
+    "sqs-receive+delete",
+    "end-to-end",
+    "long-poll-idle",
+)
+
+
+def run(
+    target: Target,
+    clients_list: list[int],
+    workers_list: list[int],
+    duration: float,
+    echo=print,
+    cases: list[str] | None = None,
+) -> dict:
+    unknown = sorted(set(cases or ()) - set(CASES))
+    if unknown:
+        raise ValueError(f"unknown HTTP case(s) {', '.join(unknown)}: the cases are {', '.join(CASES)}")
+
+    def wanted(case: str) -> bool:
+        return cases is None or case in cases
+
     rows = []
     consume_guess = 4_000.0
     for workers in workers_list:
         for clients in clients_list:
             with target.connect() as conn:
-                # publish
-                reset_tables(conn)
-                with Server(target.url, workers) as server:
-                    echo(f"bench http: publish, {clients} clients, {workers} worker(s), {duration:.0f} s")
-                    with CpuWindow(server) as cpu:
-                        result = asyncio.run(_publish(server.base_url, clients, duration))
-                stored = stored_ids(conn, result["ids"])
-                n = len(result["latencies"])
-                rows.append(
-                    {
-                        "case": "publish",
-                        "clients": clients,
-                        "workers": workers,
-                        "requests": n,
-                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                        "requests_per_second": n / result["elapsed"],
-                        "messages_per_second": len(result["ids"]) / result["elapsed"],
-                        "p50_ms": _ms(percentile(result["latencies"], 50)),
-                        "p99_ms": _ms(percentile(result["latencies"], 99)),
-                        "lost": len(set(result["ids"])) - stored,
-                        "duplicates": len(result["ids"]) - len(set(result["ids"])),
-                        "errors": result["errors"],
-                        "checked": len(result["ids"]),
-                    }
-                )
-
-                # consume + ack (limit=10, batch ack)
-                reset_tables(conn)
-                prefilled = int(consume_guess * duration * 2) + 5_000
-                prefill(conn, "bench-http-consume", prefilled)
-                vacuum_store(conn)
-                with Server(target.url, workers) as server:
-                    echo(
-                        f"bench http: consume+ack, {clients} clients, {workers} worker(s), {duration:.0f} s"
-                        f" (queue prefilled with {prefilled:,})"
+                if wanted("publish"):
+                    # publish
+                    reset_tables(conn)
+                    with Server(target.url, workers) as server:
+                        echo(f"bench http: publish, {clients} clients, {workers} worker(s), {duration:.0f} s")
+                        with CpuWindow(server, clients) as cpu:
+                            result = asyncio.run(_publish(server.base_url, clients, duration))
+                    stored = stored_ids(conn, result["ids"])
+                    n = len(result["latencies"])
+                    rows.append(
+                        {
+                            "case": "publish",
+                            "clients": clients,
+                            "workers": workers,
+                            "requests": n,
+                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                            "requests_per_second": n / result["elapsed"],
+                            "messages_per_second": len(result["ids"]) / result["elapsed"],
+                            "p50_ms": _ms(percentile(result["latencies"], 50)),
+                            "p99_ms": _ms(percentile(result["latencies"], 99)),
+                            "lost": len(set(result["ids"])) - stored,
+                            "duplicates": len(result["ids"]) - len(set(result["ids"])),
+                            "errors": result["errors"],
+                            "checked": len(result["ids"]),
+                        }
                     )
-                    with CpuWindow(server) as cpu:
-                        result = asyncio.run(_consume_ack(server.base_url, clients, duration))
-                remaining = queue_depth(conn, "bench-http-consume")
-                unique = len(result["received"])
-                duplicates = sum(c - 1 for c in result["received"].values())
-                n = len(result["latencies"])
-                consume_guess = max(consume_guess, result["acked"] / result["elapsed"])
-                rows.append(
-                    {
-                        "case": "consume+ack",
-                        "clients": clients,
-                        "workers": workers,
-                        "requests": n,
-                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                        "requests_per_second": n / result["elapsed"],
-                        "messages_per_second": result["acked"] / result["elapsed"],
-                        "p50_ms": _ms(percentile(result["latencies"], 50)),
-                        "p99_ms": _ms(percentile(result["latencies"], 99)),
-                        # every prefilled message is either received (and acked: deleted) or still in the queue
-                        "lost": prefilled - unique - remaining,
-                        "duplicates": duplicates,
-                        "errors": result["errors"],
-                        "checked": unique,
-                        "ack_mismatch": result["ack_mismatch"],
-                        "ran_dry": result["ran_dry"],
-                    }
-                )
 
-                # consume with acks (limit=10, each request acking the previous batch)
-                reset_tables(conn)
-                prefill(conn, "bench-http-consume", prefilled)
-                vacuum_store(conn)
-                with Server(target.url, workers) as server:
-                    echo(
-                        f"bench http: consume with acks, {clients} clients, {workers} worker(s), {duration:.0f} s"
-                        f" (queue prefilled with {prefilled:,})"
+                if wanted("consume+ack"):
+                    # consume + ack (limit=10, batch ack)
+                    reset_tables(conn)
+                    prefilled = int(consume_guess * duration * 2) + 5_000
+                    prefill(conn, "bench-http-consume", prefilled)
+                    vacuum_store(conn)
+                    with Server(target.url, workers) as server:
+                        echo(
+                            f"bench http: consume+ack, {clients} clients, {workers} worker(s), {duration:.0f} s"
+                            f" (queue prefilled with {prefilled:,})"
+                        )
+                        with CpuWindow(server, clients) as cpu:
+                            result = asyncio.run(_consume_ack(server.base_url, clients, duration))
+                    remaining = queue_depth(conn, "bench-http-consume")
+                    unique = len(result["received"])
+                    duplicates = sum(c - 1 for c in result["received"].values())
+                    n = len(result["latencies"])
+                    consume_guess = max(consume_guess, result["acked"] / result["elapsed"])
+                    rows.append(
+                        {
+                            "case": "consume+ack",
+                            "clients": clients,
+                            "workers": workers,
+                            "requests": n,
+                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                            "requests_per_second": n / result["elapsed"],
+                            "messages_per_second": result["acked"] / result["elapsed"],
+                            "p50_ms": _ms(percentile(result["latencies"], 50)),
+                            "p99_ms": _ms(percentile(result["latencies"], 99)),
+                            # every prefilled message is either received (and acked: deleted) or still in the queue
+                            "lost": prefilled - unique - remaining,
+                            "duplicates": duplicates,
+                            "errors": result["errors"],
+                            "checked": unique,
+                            "ack_mismatch": result["ack_mismatch"],
+                            "ran_dry": result["ran_dry"],
+                        }
                     )
-                    with CpuWindow(server) as cpu:
-                        result = asyncio.run(_consume_ack(server.base_url, clients, duration, acks_in_consume=True))
-                remaining = queue_depth(conn, "bench-http-consume")
-                unique = len(result["received"])
-                n = len(result["latencies"])
-                rows.append(
-                    {
-                        "case": "consume-with-acks",
-                        "clients": clients,
-                        "workers": workers,
-                        "requests": n,
-                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                        "requests_per_second": n / result["elapsed"],
-                        "messages_per_second": result["acked"] / result["elapsed"],
-                        "p50_ms": _ms(percentile(result["latencies"], 50)),
-                        "p99_ms": _ms(percentile(result["latencies"], 99)),
-                        "lost": prefilled - unique - remaining,
-                        "duplicates": sum(c - 1 for c in result["received"].values()),
-                        "errors": result["errors"],
-                        "checked": unique,
-                        "ack_mismatch": result["ack_mismatch"],
-                        "ran_dry": result["ran_dry"],
-                    }
-                )
 
-                # SQS: SendMessage (the publish case's twin, to one queue), short
-                sqs_duration = max(1.0, duration / 2)
-                reset_tables(conn)
-                with Server(target.url, workers) as server:
-                    echo(f"bench http: SQS SendMessage, {clients} clients, {workers} worker(s), {sqs_duration:.0f} s")
-                    with CpuWindow(server) as cpu:
-                        result = asyncio.run(_sqs_send(server.base_url, clients, sqs_duration))
-                stored = conn.execute(
-                    "select count(*) from fastqueue.messages where id = any(%s::uuid[])", (result["ids"],)
-                ).fetchone()[0]
-                n = len(result["latencies"])
-                rows.append(
-                    {
-                        "case": "sqs-send",
-                        "clients": clients,
-                        "workers": workers,
-                        "requests": n,
-                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                        "requests_per_second": n / result["elapsed"],
-                        "messages_per_second": len(result["ids"]) / result["elapsed"],
-                        "p50_ms": _ms(percentile(result["latencies"], 50)),
-                        "p99_ms": _ms(percentile(result["latencies"], 99)),
-                        "lost": len(set(result["ids"])) - stored,
-                        "duplicates": len(result["ids"]) - len(set(result["ids"])),
-                        "errors": result["errors"],
-                        "checked": len(result["ids"]),
-                    }
-                )
-
-                # SQS: ReceiveMessage + DeleteMessageBatch (the consume+ack case's twin), short
-                reset_tables(conn)
-                prefilled_sqs = int(consume_guess * sqs_duration * 2) + 5_000
-                prefill(conn, "bench-http-consume", prefilled_sqs)
-                conn.execute("vacuum analyze fastqueue.messages")
-                with Server(target.url, workers) as server:
-                    echo(
-                        f"bench http: SQS ReceiveMessage+DeleteMessageBatch, {clients} clients, {workers} worker(s),"
-                        f" {sqs_duration:.0f} s (queue prefilled with {prefilled_sqs:,})"
+                if wanted("consume-with-acks"):
+                    # consume with acks (limit=10, each request acking the previous batch)
+                    reset_tables(conn)
+                    prefill(conn, "bench-http-consume", prefilled)
+                    vacuum_store(conn)
+                    with Server(target.url, workers) as server:
+                        echo(
+                            f"bench http: consume with acks, {clients} clients, {workers} worker(s), {duration:.0f} s"
+                            f" (queue prefilled with {prefilled:,})"
+                        )
+                        with CpuWindow(server, clients) as cpu:
+                            result = asyncio.run(_consume_ack(server.base_url, clients, duration, acks_in_consume=True))
+                    remaining = queue_depth(conn, "bench-http-consume")
+                    unique = len(result["received"])
+                    n = len(result["latencies"])
+                    rows.append(
+                        {
+                            "case": "consume-with-acks",
+                            "clients": clients,
+                            "workers": workers,
+                            "requests": n,
+                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                            "requests_per_second": n / result["elapsed"],
+                            "messages_per_second": result["acked"] / result["elapsed"],
+                            "p50_ms": _ms(percentile(result["latencies"], 50)),
+                            "p99_ms": _ms(percentile(result["latencies"], 99)),
+                            "lost": prefilled - unique - remaining,
+                            "duplicates": sum(c - 1 for c in result["received"].values()),
+                            "errors": result["errors"],
+                            "checked": unique,
+                            "ack_mismatch": result["ack_mismatch"],
+                            "ran_dry": result["ran_dry"],
+                        }
                     )
-                    with CpuWindow(server) as cpu:
-                        result = asyncio.run(_sqs_receive_delete(server.base_url, clients, sqs_duration))
-                remaining = queue_depth(conn, "bench-http-consume")
-                unique = len(result["received"])
-                n = len(result["latencies"])
-                rows.append(
-                    {
-                        "case": "sqs-receive+delete",
-                        "clients": clients,
-                        "workers": workers,
-                        "requests": n,
-                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                        "requests_per_second": n / result["elapsed"],
-                        "messages_per_second": result["acked"] / result["elapsed"],
-                        "p50_ms": _ms(percentile(result["latencies"], 50)),
-                        "p99_ms": _ms(percentile(result["latencies"], 99)),
-                        "lost": prefilled_sqs - unique - remaining,
-                        "duplicates": sum(c - 1 for c in result["received"].values()),
-                        "errors": result["errors"],
-                        "checked": unique,
-                        "ack_mismatch": result["ack_mismatch"],
-                        "ran_dry": result["ran_dry"],
-                    }
-                )
 
-                # end to end
-                reset_tables(conn)
-                with Server(target.url, workers) as server:
-                    echo(f"bench http: end to end, {clients} clients, {workers} worker(s), {duration:.0f} s")
-                    with CpuWindow(server) as cpu:
-                        result = asyncio.run(_end_to_end(server.base_url, clients, duration))
-                received = result["received"]
-                n = len(result["latencies"])
-                rows.append(
-                    {
-                        "case": "end-to-end",
-                        "clients": clients,
-                        "workers": workers,
-                        "requests": n,
-                        "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                        "requests_per_second": n / result["elapsed"],
-                        "messages_per_second": len(received) / result["elapsed"],
-                        "p50_ms": _ms(percentile(result["latencies"], 50)),
-                        "p99_ms": _ms(percentile(result["latencies"], 99)),
-                        "delivery_p50_ms": _ms(percentile(result["delivery_latencies"], 50)),
-                        "delivery_p99_ms": _ms(percentile(result["delivery_latencies"], 99)),
-                        "lost": len(result["published"] - set(received)),
-                        "duplicates": sum(c - 1 for c in received.values()),
-                        "unexpected": len(set(received) - result["published"]),
-                        "errors": result["errors"],
-                        "checked": len(result["published"]),
-                        "split": f"{result['publishers']} publishers + {result['consumers']} consumers",
-                    }
-                )
+                if wanted("sqs-send"):
+                    # SQS: SendMessage (the publish case's twin, to one queue), short
+                    sqs_duration = max(1.0, duration / 2)
+                    reset_tables(conn)
+                    with Server(target.url, workers) as server:
+                        echo(
+                            f"bench http: SQS SendMessage, {clients} clients, {workers} worker(s), {sqs_duration:.0f} s"
+                        )
+                        with CpuWindow(server, clients) as cpu:
+                            result = asyncio.run(_sqs_send(server.base_url, clients, sqs_duration))
+                    stored = conn.execute(
+                        "select count(*) from fastqueue.messages where id = any(%s::uuid[])", (result["ids"],)
+                    ).fetchone()[0]
+                    n = len(result["latencies"])
+                    rows.append(
+                        {
+                            "case": "sqs-send",
+                            "clients": clients,
+                            "workers": workers,
+                            "requests": n,
+                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                            "requests_per_second": n / result["elapsed"],
+                            "messages_per_second": len(result["ids"]) / result["elapsed"],
+                            "p50_ms": _ms(percentile(result["latencies"], 50)),
+                            "p99_ms": _ms(percentile(result["latencies"], 99)),
+                            "lost": len(set(result["ids"])) - stored,
+                            "duplicates": len(result["ids"]) - len(set(result["ids"])),
+                            "errors": result["errors"],
+                            "checked": len(result["ids"]),
+                        }
+                    )
+
+                if wanted("sqs-receive+delete"):
+                    # SQS: ReceiveMessage + DeleteMessageBatch (the consume+ack case's twin), short
+                    reset_tables(conn)
+                    prefilled_sqs = int(consume_guess * sqs_duration * 2) + 5_000
+                    prefill(conn, "bench-http-consume", prefilled_sqs)
+                    conn.execute("vacuum analyze fastqueue.messages")
+                    with Server(target.url, workers) as server:
+                        echo(
+                            f"bench http: SQS ReceiveMessage+DeleteMessageBatch, {clients} clients, {workers} worker(s),"
+                            f" {sqs_duration:.0f} s (queue prefilled with {prefilled_sqs:,})"
+                        )
+                        with CpuWindow(server, clients) as cpu:
+                            result = asyncio.run(_sqs_receive_delete(server.base_url, clients, sqs_duration))
+                    remaining = queue_depth(conn, "bench-http-consume")
+                    unique = len(result["received"])
+                    n = len(result["latencies"])
+                    rows.append(
+                        {
+                            "case": "sqs-receive+delete",
+                            "clients": clients,
+                            "workers": workers,
+                            "requests": n,
+                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                            "requests_per_second": n / result["elapsed"],
+                            "messages_per_second": result["acked"] / result["elapsed"],
+                            "p50_ms": _ms(percentile(result["latencies"], 50)),
+                            "p99_ms": _ms(percentile(result["latencies"], 99)),
+                            "lost": prefilled_sqs - unique - remaining,
+                            "duplicates": sum(c - 1 for c in result["received"].values()),
+                            "errors": result["errors"],
+                            "checked": unique,
+                            "ack_mismatch": result["ack_mismatch"],
+                            "ran_dry": result["ran_dry"],
+                        }
+                    )
+
+                if wanted("end-to-end"):
+                    # end to end
+                    reset_tables(conn)
+                    with Server(target.url, workers) as server:
+                        echo(f"bench http: end to end, {clients} clients, {workers} worker(s), {duration:.0f} s")
+                        with CpuWindow(server, clients) as cpu:
+                            result = asyncio.run(_end_to_end(server.base_url, clients, duration))
+                    received = result["received"]
+                    n = len(result["latencies"])
+                    rows.append(
+                        {
+                            "case": "end-to-end",
+                            "clients": clients,
+                            "workers": workers,
+                            "requests": n,
+                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
+                            "requests_per_second": n / result["elapsed"],
+                            "messages_per_second": len(received) / result["elapsed"],
+                            "p50_ms": _ms(percentile(result["latencies"], 50)),
+                            "p99_ms": _ms(percentile(result["latencies"], 99)),
+                            "delivery_p50_ms": _ms(percentile(result["delivery_latencies"], 50)),
+                            "delivery_p99_ms": _ms(percentile(result["delivery_latencies"], 99)),
+                            "lost": len(result["published"] - set(received)),
+                            "duplicates": sum(c - 1 for c in received.values()),
+                            "unexpected": len(set(received) - result["published"]),
+                            "errors": result["errors"],
+                            "checked": len(result["published"]),
+                            "split": f"{result['publishers']} publishers + {result['consumers']} consumers",
+                        }
+                    )
                 reset_tables(conn)
     pool_max_size = os.environ.get("FASTQUEUE_DATABASE_POOL_MAX_SIZE") or str(
         Settings.model_fields["database_pool_max_size"].default
     )
-    idle = run_idle(target, duration, echo=echo) if 1 in workers_list else None
+    idle = run_idle(target, duration, echo=echo) if 1 in workers_list and wanted("long-poll-idle") else None
     return {"rows": rows, "idle": idle, "duration": duration, "pool_max_size": pool_max_size}

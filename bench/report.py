@@ -477,7 +477,8 @@ def render(results: dict) -> str:
             " sqs-send and sqs-receive+delete: the same over the SQS JSON protocol (docs/sqs.md), SendMessage"
             " to one queue, and ReceiveMessage (10) then DeleteMessageBatch with the receipt handles; each"
             " runs half the duration. server CPU µs/request: the `fastqueue server` processes' utime + stime"
-            " (/proc/<pid>/stat, every process of its process group) over the run ÷ requests.",
+            " (/proc/<pid>/stat, every process of its process group) over the run ÷ requests, counted after a"
+            " warm-up of as many concurrent clients (5 requests each) that grows each worker's pool first.",
             "",
         ]
         rows = []

@@ -40,6 +40,9 @@ def _server(_: argparse.Namespace) -> int:
             loop="uvloop",
             http="httptools",
             log_level=settings.log_level.lower(),
+            # uvicorn logs each request at info; above that level its access logger prints nothing, but
+            # would still format each request's client address and quoted path for it.
+            access_log=settings.log_level.lower() in ("info", "debug", "trace"),
             timeout_graceful_shutdown=30,
         )
     finally:

@@ -149,14 +149,23 @@ class _CompactJsonLoader(Loader):
         return compact_json(bytes(data))
 
 
+# The route helpers below check a connection out with getconn() and give it back with putconn(), not with
+# pool.connection(): that one also enters the connection's own context, which commits on the way out (a
+# lock and a wait on every request), and an autocommit connection has nothing to commit. putconn() checks
+# the connection's state as it always does: a broken one, or one left in a transaction, is not reused.
+
+
 async def fetch_messages(pool: DictPool, query: str, params: Mapping[str, Any]) -> list[DictRow]:
     """Rows of fastqueue.messages with data and attributes as compact JSON text (app/gateway/responses.py puts
     them in the answer as they are)."""
-    async with pool.connection() as conn:
+    conn = await pool.getconn()
+    try:
         cursor = conn.cursor()
         cursor.adapters.register_loader("jsonb", _CompactJsonLoader)
         await cursor.execute(query, params)
         return await cursor.fetchall()
+    finally:
+        await pool.putconn(conn)
 
 
 async def configure_connection(conn: AsyncConnection[DictRow]) -> None:
@@ -196,15 +205,21 @@ Pool = Annotated[DictPool, Depends(get_pool)]
 
 
 async def fetch_one(pool: DictPool, query: str, params: Mapping[str, Any]) -> DictRow:
-    async with pool.connection() as conn:
+    conn = await pool.getconn()
+    try:
         cursor = await conn.execute(query, params)
         row = await cursor.fetchone()
+    finally:
+        await pool.putconn(conn)
     if row is None:  # every statement in app/database/queries.py returns exactly one row or raises
         raise RuntimeError(f"no row from a statement that always returns one: {query}")
     return row
 
 
 async def fetch_all(pool: DictPool, query: str, params: Mapping[str, Any]) -> list[DictRow]:
-    async with pool.connection() as conn:
+    conn = await pool.getconn()
+    try:
         cursor = await conn.execute(query, params)
         return await cursor.fetchall()
+    finally:
+        await pool.putconn(conn)

@@ -63,6 +63,13 @@ class _JSONRequest(Request):
         return self._json
 
 
+def json_request(request: Request) -> Request:
+    """The request, as one whose json() reads the body with loads() above (the same one, if it is)."""
+    if isinstance(request, _JSONRequest):
+        return request
+    return _JSONRequest(request.scope, request.receive, request._send)
+
+
 class JSONBodyRoute(APIRoute):
     """An APIRoute whose JSON body is read by loads() above."""
 
@@ -70,6 +77,6 @@ class JSONBodyRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
-            return await handler(_JSONRequest(request.scope, request.receive, request._send))
+            return await handler(json_request(request))
 
         return route

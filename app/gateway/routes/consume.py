@@ -25,14 +25,30 @@ from starlette.types import Receive
 from ...database import queries
 from ...database.pool import DictPool, fetch_messages
 from ...limits import MAX_PAGE_SIZE, MAX_WAIT_SECONDS
+from ..direct import DirectRoute, direct, json_body, query_ints
 from ..listener import Listener
-from ..request_json import JSONBodyRoute
 from ..responses import message_list
 from ..schemas import BODY_NOT_JSON, ConsumeRequest, ErrorDetail, MessageList, Responses
 from ..state import listener_of, pool_of
 
-router = APIRouter(tags=["messages"], route_class=JSONBodyRoute)
+router = APIRouter(tags=["messages"], route_class=DirectRoute)
 NOT_FOUND: Responses = {404: {"model": ErrorDetail, "description": "Queue not found"}}
+CONSUME_DEFAULTS = {"limit": 10, "wait_seconds": 0}
+CONSUME_BOUNDS = {"limit": (1, MAX_PAGE_SIZE), "wait_seconds": (0, MAX_WAIT_SECONDS)}
+
+
+async def _consume_arguments(request: Request) -> dict[str, Any] | None:
+    query = query_ints(request, CONSUME_DEFAULTS, CONSUME_BOUNDS)
+    if query is None:
+        return None
+    return {"request": request, "queue_id": request.path_params["queue_id"], **query}
+
+
+async def _consume_with_acks_arguments(request: Request) -> dict[str, Any] | None:
+    body = await json_body(request, ConsumeRequest)
+    if body is None:
+        return None
+    return {"request": request, "queue_id": request.path_params["queue_id"], "body": body}
 
 
 @router.get(
@@ -40,6 +56,7 @@ NOT_FOUND: Responses = {404: {"model": ErrorDetail, "description": "Queue not fo
     response_model=MessageList,
     responses=NOT_FOUND,
 )
+@direct(_consume_arguments)
 async def consume(
     request: Request,
     queue_id: str,
@@ -69,6 +86,7 @@ async def consume(
     response_model=MessageList,
     responses={**NOT_FOUND, **BODY_NOT_JSON},
 )
+@direct(_consume_with_acks_arguments)
 async def consume_with_acks(request: Request, queue_id: str, body: ConsumeRequest) -> Response:
     """Ack the messages named in `ack_ids` (those of this queue; other ids are ignored), then lease up to
     `limit` available messages, as GET /queues/{queue_id}/messages does, in one transaction: one request

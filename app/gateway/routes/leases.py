@@ -6,7 +6,7 @@ nothing. Without it the call acts on whatever delivery is current, as fastqueue 
 no longer exists is not an error (204, or not counted in a batch).
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from ...database import queries
 from ...database.pool import fetch_one
 from ...limits import MAX_DELAY_SECONDS
-from ..request_json import JSONBodyRoute
+from ..direct import DirectRoute, direct, json_body
 from ..responses import json_response
 from ..schemas import (
     BODY_NOT_JSON,
@@ -29,7 +29,7 @@ from ..schemas import (
 )
 from ..state import pool_of
 
-router = APIRouter(tags=["messages"], route_class=JSONBodyRoute)
+router = APIRouter(tags=["messages"], route_class=DirectRoute)
 
 DeliveryAttempt = Annotated[
     int | None,
@@ -54,8 +54,14 @@ STALE: Responses = {
 }
 
 
+async def _ack_messages_arguments(request: Request) -> dict[str, Any] | None:
+    body = await json_body(request, MessageBatch)
+    return None if body is None else {"body": body, "request": request}
+
+
 # The batch routes are fixed paths with POST; PUT /messages/{message_id}/... never matches them.
 @router.post("/messages/ack", response_model=AckedCount, responses=BODY_NOT_JSON)
+@direct(_ack_messages_arguments)
 async def ack_messages(body: MessageBatch, request: Request) -> Response:
     """Acknowledge 1 to 1000 messages in one transaction; `acked` counts those that still existed."""
     row = await fetch_one(pool_of(request), queries.ACK_MESSAGES, {"message_ids": body.ids})

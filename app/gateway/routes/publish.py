@@ -4,19 +4,19 @@ A single publish answers every stored copy, as fastqueue 1.7 did, or, with `Pref
 (RFC 7240), only their ids and queue ids (answered with `Preference-Applied: return=minimal`). A batch
 always answers ids and queue ids: its copies' data is what the client just sent, times the queues."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
 from psycopg.types.json import Jsonb
 
 from ...database import queries
 from ...database.pool import fetch_all, fetch_messages
-from ..request_json import JSONBodyRoute
+from ..direct import DirectRoute, direct, json_body
 from ..responses import message_ids, message_list
 from ..schemas import BODY_NOT_JSON, ErrorDetail, MessageBatchPublish, MessageIdList, MessageList, MessagePublish
 from ..state import pool_of
 
-router = APIRouter(tags=["messages"], route_class=JSONBodyRoute)
+router = APIRouter(tags=["messages"], route_class=DirectRoute)
 
 MINIMAL = "return=minimal"
 
@@ -34,6 +34,14 @@ DEDUPLICATION_CONFLICT = {
     "model": ErrorDetail,
     "description": "The deduplication_id was used on this topic within its window for a different message; nothing is stored",
 }
+
+
+async def _publish_arguments(request: Request) -> dict[str, Any] | None:
+    body = await json_body(request, MessagePublish)
+    if body is None:
+        return None
+    topic_id = request.path_params["topic_id"]
+    return {"topic_id": topic_id, "body": body, "request": request, "prefer": request.headers.get("prefer")}
 
 
 @router.post(
@@ -55,6 +63,7 @@ DEDUPLICATION_CONFLICT = {
         409: DEDUPLICATION_CONFLICT,
     },
 )
+@direct(_publish_arguments)
 async def publish(
     topic_id: str,
     body: MessagePublish,
