@@ -312,12 +312,17 @@ def run(
             placement[str(count)] = [sum(1 for j in range(TOPICS) if j % count == k) for k in range(count)]
             if count == counts[0]:
                 overhead = measure_overhead(sharded, duration, echo)
-                if count == 1:  # the same load on the one shard without the router in front of it
-                    throughput += measure_throughput(
-                        None, sharded.shards[0], topics, clients_list, duration, measured, echo
-                    )
             throughput += measure_throughput(sharded, None, topics, clients_list, duration, measured, echo)
             _drop(target.admin_url, sharded.databases)
+        # the same load on one database without a router: the template itself, its copies made
+        alone = Target(target.admin_url, template)
+        with alone.connect() as conn:
+            for topic in topics:
+                conn.execute("select fastqueue.create_topic(%s)", (topic,))
+                conn.execute(
+                    "select fastqueue.create_queue(%s, %s, %s, %s)", (f"{topic}-q", topic, ACK_DEADLINE, RETENTION)
+                )
+        throughput = measure_throughput(None, alone, topics, clients_list, duration, measured, echo) + throughput
     finally:
         _drop(target.admin_url, made)
     return {
@@ -389,8 +394,8 @@ def render(result: dict[str, Any], cores: str | None = None) -> list[str]:
         f" share ({per_shard}); `bench/sql/shards_publish.sql` publishes one message to a topic chosen at"
         " random per call, `bench/sql/shards_consume.sql` consumes 10 from a random queue and acks them"
         " with one ack_messages (the queues prefilled on their shards). messages/s counts the rows stored"
-        ' or deleted on the shards. "1 database, no router": the same scripts on the 1-shard setup\'s'
-        " shard directly.",
+        ' or deleted on the shards. "1 database, no router": the same scripts and topics on one database'
+        " without a router (the migrated database the shards were copied from).",
         "",
     ]
     counts = [0] + [n for n in result["shard_counts"]]
