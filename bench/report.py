@@ -452,6 +452,8 @@ def carried_label(results: dict, part: str) -> str | None:
         return None
     commit = f"commit {origin['commit']}" if origin.get("commit") else "a commit not recorded"
     took = []
+    if origin.get("duration") is not None:
+        took.append(f"{origin['duration']} s per case")
     if origin.get("part_minutes") is not None:
         took.append(f"this part took {origin['part_minutes']:.1f} minutes")
     if origin.get("run_minutes") is not None:

@@ -16,6 +16,7 @@ figures show what the router costs, not what separate machines would gain.
 """
 
 import os
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -164,47 +165,63 @@ def _copies(shards: list[Target]) -> int:
 
 def measure_overhead(sharded: Sharded, duration: float, echo: Callable[[str], None]) -> list[dict[str, Any]]:
     """publish_one.sql, then consume_ack_1.sql (pgbench -r: consume and ack apart), at 1 client through
-    the router and directly on the shard holding the topic and queue."""
+    the router and directly on the shard holding the topic and queue. In rounds of about 3 s that
+    alternate the two ways (one round for runs under 6 s), the figures the medians over the rounds:
+    a burst of other work on the machine then moves one round, not one side of the comparison."""
     with sharded.router.connect() as router:
         shard_of = {topic: _create_topic(router, topic, queue) for topic, queue in FIXTURES}
     publish_shard = sharded.shards[shard_of["bench-one"]]
     consume_shard = sharded.shards[shard_of["bench-consume-t"]]
-    runs: dict[tuple[str, str], dict[str, Any]] = {}
-    for way, publish_target, consume_target in (
-        ("router", sharded.router, sharded.router),
-        ("direct", publish_shard, consume_shard),
-    ):
-        _reset(sharded.shards)
-        echo(f"bench shards: publish at 1 client, {way}, {duration:.0f} s")
-        runs[("publish", way)] = pgbench(publish_target, "publish_one.sql", 1, duration)
-        _reset(sharded.shards)
-        needed = int(_OVERHEAD_CONSUME_GUESS * 1.5 * duration * 1.5) + _PREFILL_FLOOR
-        _prefill([consume_shard], ["bench-consume"], needed)
-        echo(f"bench shards: consume + ack at 1 client, {way}, {duration:.0f} s (queue prefilled with {needed:,})")
-        result = pgbench(consume_target, "consume_ack_1.sql", 1, duration, per_statement=True)
-        if len(result["statements"]) < 2:
-            raise RuntimeError(f"pgbench -r gave no per-statement latencies for consume_ack_1.sql: {result}")
-        if _depths([consume_shard], ["bench-consume"])["bench-consume"] == 0:
-            raise RuntimeError("bench shards: the overhead run's queue ran dry; raise _OVERHEAD_CONSUME_GUESS")
-        runs[("consume", way)] = {**result, "latency_ms": result["statements"][0][0]}
-        runs[("ack", way)] = {**result, "latency_ms": result["statements"][1][0]}
+    rounds = max(1, int(duration // 3))
+    seconds = duration / rounds
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for number in range(1, rounds + 1):
+        for way, publish_target, consume_target in (
+            ("router", sharded.router, sharded.router),
+            ("direct", publish_shard, consume_shard),
+        ):
+            _reset(sharded.shards)
+            echo(f"bench shards: publish at 1 client, {way}, {seconds:.0f} s (round {number} of {rounds})")
+            runs.setdefault(("publish", way), []).append(pgbench(publish_target, "publish_one.sql", 1, seconds))
+            _reset(sharded.shards)
+            needed = int(_OVERHEAD_CONSUME_GUESS * 1.5 * seconds * 1.5) + _PREFILL_FLOOR
+            _prefill([consume_shard], ["bench-consume"], needed)
+            echo(f"bench shards: consume + ack at 1 client, {way}, {seconds:.0f} s (queue prefilled with {needed:,})")
+            result = pgbench(consume_target, "consume_ack_1.sql", 1, seconds, per_statement=True)
+            if len(result["statements"]) < 2:
+                raise RuntimeError(f"pgbench -r gave no per-statement latencies for consume_ack_1.sql: {result}")
+            if _depths([consume_shard], ["bench-consume"])["bench-consume"] == 0:
+                raise RuntimeError("bench shards: the overhead run's queue ran dry; raise _OVERHEAD_CONSUME_GUESS")
+            runs.setdefault(("consume", way), []).append({**result, "latency_ms": result["statements"][0][0]})
+            runs.setdefault(("ack", way), []).append({**result, "latency_ms": result["statements"][1][0]})
     _reset(sharded.shards)
+
+    def median(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return statistics.median(known) if known else None
+
     rows = []
     for call in ("publish", "consume", "ack"):
         routed, direct = runs[(call, "router")], runs[(call, "direct")]
+        router_ms = [r["latency_ms"] for r in routed]
+        direct_ms = [r["latency_ms"] for r in direct]
         rows.append(
             {
                 "call": call,
                 "shards": sharded.count,
-                "router_us": routed["latency_ms"] * 1000,
-                "direct_us": direct["latency_ms"] * 1000,
-                "overhead_us": (routed["latency_ms"] - direct["latency_ms"]) * 1000,
+                "rounds": rounds,
+                "router_us": statistics.median(router_ms) * 1000,
+                "direct_us": statistics.median(direct_ms) * 1000,
+                # the median of each round's difference (router and direct ran one after the other)
+                "overhead_us": statistics.median(a - b for a, b in zip(router_ms, direct_ms, strict=True)) * 1000,
+                "router_us_rounds": [x * 1000 for x in router_ms],
+                "direct_us_rounds": [x * 1000 for x in direct_ms],
                 # per commit of the pgbench sessions' own database, i.e. per call; consume and ack run
                 # in one script, so theirs is the mean of the two calls
-                "router_cpu_us_per_call": routed["backend_cpu_us_per_commit"],
-                "direct_cpu_us_per_call": direct["backend_cpu_us_per_commit"],
-                "router_command": routed["command"],
-                "direct_command": direct["command"],
+                "router_cpu_us_per_call": median([r["backend_cpu_us_per_commit"] for r in routed]),
+                "direct_cpu_us_per_call": median([r["backend_cpu_us_per_commit"] for r in direct]),
+                "router_command": routed[0]["command"],
+                "direct_command": direct[0]["command"],
             }
         )
     return rows
@@ -347,6 +364,7 @@ def render(result: dict[str, Any], cores: str | None = None) -> list[str]:
         return [f"Not run: {result['skipped']}."]
     cores = cores or str(result.get("cores") or "its")
     overhead, throughput = result["overhead"], result["throughput"]
+    rounds = overhead[0].get("rounds", 1) if overhead else 1
     lines = [
         f"Routers over {', '.join(str(n) for n in result['shard_counts'])} shard databases, one after the other,"
         " built on the bench's server as `fastqueue db-migrate` with FASTQUEUE_SHARD_URLS builds them"
@@ -357,7 +375,9 @@ def render(result: dict[str, Any], cores: str | None = None) -> list[str]:
         "",
         "Router overhead per call: the same script (`bench/sql/publish_one.sql`, `bench/sql/consume_ack_1.sql`)"
         f" at 1 client for {_f(result['duration'])} s through the router and directly on the shard that holds"
-        " its topic and queue; average latency per call (pgbench; consume and ack apart with `-r`) and the"
+        f" its topic and queue, in {rounds} round{'s' if rounds != 1 else ''} alternating the two (medians over"
+        " the rounds; the overhead is the median of each round's difference); average latency per call"
+        " (pgbench; consume and ack apart with `-r`) and the"
         " CPU the pgbench sessions' server processes used per call (/proc, middle 60 % of the run; through"
         " the router that is the router's sessions only, the shard's work for them is not in it; consume and"
         " ack run in one script, so they show the mean of the two calls).",

@@ -115,7 +115,7 @@ def test_a_part_not_run_keeps_its_figures_and_says_which_run_measured_them(tmp_p
     assert "Not run" not in sql_section
     assert (
         "> Carried over: measured 2026-12-01 10:00 UTC at commit abc123def456 by `make bench`"
-        " (this part took 12.5 minutes, its run 35.0 minutes)" in sql_section
+        " (10.0 s per case, this part took 12.5 minutes, its run 35.0 minutes)" in sql_section
     )
     depth_section = text.split("## Consume latency versus queue depth", 1)[1].split("\n## ", 1)[0]
     assert "Carried over: measured 2026-12-01 10:00 UTC" in depth_section and "0.500" in depth_section
@@ -183,7 +183,7 @@ def test_a_results_file_from_before_carry_over_is_labelled_from_its_run(tmp_path
     text = (tmp_path / "BENCHMARKS.md").read_text()
     assert (
         "> Carried over: measured 2026-12-01 10:00 UTC at a commit not recorded by `make bench`"
-        " (its run 35.0 minutes)" in text
+        " (10.0 s per case, its run 35.0 minutes)" in text
     )
 
 
