@@ -258,7 +258,7 @@ def measure_throughput(
         moved = _copies(stores)
         rows.append(_row("publish", sharded, clients, result, moved, seconds, 0))
         _reset(stores)
-        key = f"consume-{clients}"
+        key = f"consume-{clients}" + ("" if sharded else "-alone")  # without the router it runs faster
         rate = measured.get(key, _CONSUME_GUESS)
         per_queue = min(_PREFILL_CAP, int(rate * 1.5 * seconds * 1.5) + _PREFILL_FLOOR) // len(queues) + 1
         _prefill(stores, queues, per_queue)
