@@ -13,7 +13,7 @@ stop:  ## stop the project-local PostgreSQL if something left it running, and sa
 draft-migration:  ## print the SQL that turns the migrated schema into db/schema.sql, for review
 	scripts/draft-migration.sh
 
-bench:  ## measure: SQL (pgbench), HTTP and endurance against the project-local PostgreSQL; writes BENCHMARKS.md
+bench:  ## measure: SQL (pgbench), HTTP, endurance, push and the PL/Proxy router (shards) against the project-local PostgreSQL; writes BENCHMARKS.md
 	scripts/bootstrap.sh test
 	.venv/bin/python -m bench $(ARGS)
 

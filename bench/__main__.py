@@ -16,13 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-from bench import endurance, httpbench, pushbench, report, sqlbench
+from bench import endurance, httpbench, pushbench, report, shardbench, sqlbench
 from bench.common import ROOT, Target, drop_database, machine, recreate_database, server_settings
 
 # The committed raw figures live with the bench; the committed report (BENCHMARKS.md) in the root.
 JSON_OUTPUT = ROOT / "bench" / "BENCHMARKS.json"
 
-PARTS = ("sql", "http", "endurance", "push")
+PARTS = report.PARTS
 
 
 def _ints(text: str) -> list[int]:
@@ -54,6 +54,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--http-clients", type=_ints, default=[4, 16], help="HTTP concurrent clients (4,16)")
     p.add_argument("--workers", type=_ints, default=[1, 2], help="server worker counts (1,2)")
     p.add_argument(
+        "--shard-clients", type=_ints, default=[4, 16], help="pgbench clients of the shards part's throughput (4,16)"
+    )
+    p.add_argument(
+        "--shard-counts", type=_ints, default=[1, 2, 4], help="shard counts of the shards part's routers (1,2,4)"
+    )
+    p.add_argument(
         "--depths", type=_ints, help="queue depths for the consume latency case (1000,1000000; --quick 1000,100000)"
     )
     p.add_argument(
@@ -73,6 +79,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the raw figures (default: bench/BENCHMARKS.json for the default --output, else beside it)",
     )
     p.add_argument("--note", default="", help="a sentence put at the top of the report")
+    p.add_argument(
+        "--no-carry-over",
+        action="store_true",
+        help="with --only: leave the parts not run out of the report instead of keeping the previous"
+        " results file's figures for them (each labelled with the run that measured it)",
+    )
     args = p.parse_args(argv)
     args.duration = args.duration or (3.0 if args.quick else 10.0)
     args.endurance_duration = args.endurance_duration or (60 if args.quick else 600)
@@ -106,9 +118,34 @@ def _reachable(port: int) -> bool:
         return False
 
 
+def _commit() -> str | None:
+    """The checkout's commit (short), marked when it has changes not committed; None outside git."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
+        if head.returncode != 0:
+            return None
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
+        # the report files are rewritten by the bench itself: their changes say nothing about the code
+        changed_code = [
+            line for line in changed.splitlines() if not line.endswith(("BENCHMARKS.md", "BENCHMARKS.json"))
+        ]
+        return head.stdout.strip() + (" with changes not committed" if changed_code else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     began = time.monotonic()
+    commit = _commit()
     started_cluster = None
     if args.database_url:
         admin_url = args.database_url
@@ -134,21 +171,29 @@ def main(argv: list[str] | None = None) -> int:
         )
     target = Target(admin_url, args.database_name)
     results: dict = {}
+    part_minutes: dict[str, float] = {}
     try:
         recreate_database(target)
         settings = server_settings(target)
         print("bench: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
-        if "sql" in args.parts:
-            results["sql"] = sqlbench.run(target, args.clients, args.duration, cases=args.cases)
-            results["depth"] = sqlbench.run_depth(target, args.depths, args.duration)
-        if "http" in args.parts:
-            results["http"] = httpbench.run(
-                target, args.http_clients, args.workers, args.duration, cases=args.http_cases
-            )
-        if "endurance" in args.parts:
-            results["endurance"] = endurance.run(target, args.endurance_duration, args.sample_interval)
-        if "push" in args.parts:  # docs/push.md
-            results["push"] = pushbench.run(target, args.duration)
+        for part in PARTS:
+            if part not in args.parts:
+                continue
+            part_began = time.monotonic()
+            if part == "sql":
+                results["sql"] = sqlbench.run(target, args.clients, args.duration, cases=args.cases)
+                results["depth"] = sqlbench.run_depth(target, args.depths, args.duration)
+            elif part == "http":
+                results["http"] = httpbench.run(
+                    target, args.http_clients, args.workers, args.duration, cases=args.http_cases
+                )
+            elif part == "endurance":
+                results["endurance"] = endurance.run(target, args.endurance_duration, args.sample_interval)
+            elif part == "push":  # docs/push.md
+                results["push"] = pushbench.run(target, args.duration)
+            elif part == "shards":  # docs/sharding.md
+                results["shards"] = shardbench.run(target, args.shard_clients, args.duration, args.shard_counts)
+            part_minutes[part] = (time.monotonic() - part_began) / 60
         command = display_command(argv if argv is not None else sys.argv[1:])
         results["meta"] = {
             "finished_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -168,9 +213,13 @@ def main(argv: list[str] | None = None) -> int:
             "endurance_duration": args.endurance_duration,
             "sample_interval": args.sample_interval,
             "parts": args.parts,
+            "shard_clients": args.shard_clients,
+            "shard_counts": args.shard_counts,
+            "commit": commit,
         }
+        report.record_measured(results, part_minutes)
         json_output = args.json_output or (JSON_OUTPUT if args.output == ROOT / "BENCHMARKS.md" else None)
-        report.write(results, args.output, json_output)
+        report.write(results, args.output, json_output, carry=not args.no_carry_over)
         print(report.console_table(results))
         print(f"bench: report written to {args.output}")
     finally:

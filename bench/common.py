@@ -292,12 +292,16 @@ def vacuum_store(conn: psycopg.Connection) -> None:
     conn.execute(f"vacuum analyze {store_layout(conn).truncate_targets}")
 
 
-def reset_tables(conn: psycopg.Connection) -> None:
-    """Empty tables, vacuumed and analyzed, so every case starts from the same state."""
+def reset_tables(conn: psycopg.Connection, raw: bool = True) -> None:
+    """Empty tables, vacuumed and analyzed, so every case starts from the same state (raw=False: a
+    database without the bench's raw baseline table, such as a shard of the shards part)."""
     store = store_layout(conn)
-    conn.execute(f"truncate {store.truncate_targets}, fastqueue.deduplications, bench_raw.messages")
+    conn.execute(
+        f"truncate {store.truncate_targets}, fastqueue.deduplications" + (", bench_raw.messages" if raw else "")
+    )
     conn.execute(f"vacuum analyze {store.truncate_targets}")
-    conn.execute("vacuum analyze bench_raw.messages")
+    if raw:
+        conn.execute("vacuum analyze bench_raw.messages")
 
 
 def server_settings(target: Target) -> dict[str, str]:

@@ -2,11 +2,25 @@
 
 import json
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
+from bench import shardbench
 from bench.endurance import PROBE_INTERVAL
 
 PROBE_INTERVAL_MS = round(PROBE_INTERVAL * 1000)
+
+# The parts of `make bench`, in the order they run, and the keys of the results each one writes.
+PARTS = ("sql", "http", "endurance", "push", "shards")
+PART_KEYS = {
+    "sql": ("sql", "depth"),
+    "http": ("http",),
+    "endurance": ("endurance",),
+    "push": ("push",),
+    "shards": ("shards",),
+}
+SHARDS_SECTION = "## Sharding (PL/Proxy router)"
 
 SECTIONS = (
     "## Machine",
@@ -16,6 +30,7 @@ SECTIONS = (
     "## Consume latency versus queue depth",
     "## HTTP level",
     "## Endurance",
+    SHARDS_SECTION,
     "## Targets",
 )
 
@@ -41,8 +56,10 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def targets(results: dict) -> list[dict]:
     """Each target: what it asks, the figure, the ratio to the requirement, met or not (None: not measured)."""
     out = []
+    current = {"parts": ("sql",)}  # the part(s) whose figures the targets added next come from
 
     def add(name: str, figure, required: float, unit: str = "", higher_is_better: bool = True, detail: str = ""):
+        parts = current["parts"]
         if figure is None:
             out.append(
                 {
@@ -54,6 +71,7 @@ def targets(results: dict) -> list[dict]:
                     "detail": detail,
                     "unit": unit,
                     "op": ">=" if higher_is_better else "<=",
+                    "parts": parts,
                 }
             )
             return
@@ -69,6 +87,7 @@ def targets(results: dict) -> list[dict]:
                 "unit": unit,
                 "detail": detail,
                 "op": ">=" if higher_is_better else "<=",
+                "parts": parts,
             }
         )
 
@@ -154,6 +173,7 @@ def targets(results: dict) -> list[dict]:
             detail="batch form",
         )
 
+    current["parts"] = ("http",)
     http = {(r["case"], r["clients"], r["workers"]): r for r in results.get("http", {}).get("rows", [])}
     pub1, pub2 = http.get(("publish", 16, 1)), http.get(("publish", 16, 2))
     con1, con2 = http.get(("consume+ack", 16, 1)), http.get(("consume+ack", 16, 2))
@@ -168,6 +188,7 @@ def targets(results: dict) -> list[dict]:
     add("HTTP consume+ack p99, 1 worker, 16 clients", con1 and con1["p99_ms"], 30, " ms", higher_is_better=False)
     # issue 17: the gateway's cost. Efficiency: HTTP against the SQL call it makes, in the same run.
     sql_publish, sql_consume = sql.get(("publish_one", 16)), sql.get(("consume_ack_10", 16))
+    current["parts"] = ("http", "sql")
     add(
         "HTTP publish requests/s / SQL publish to 1 queue TPS, 1 worker, 16 clients",
         pub1 and sql_publish and sql_publish["tps"] and pub1["requests_per_second"] / sql_publish["tps"],
@@ -185,6 +206,7 @@ def targets(results: dict) -> list[dict]:
         "x",
         detail="issue 17: gateway efficiency",
     )
+    current["parts"] = ("http",)
     for case in ("publish", "consume+ack", "consume-with-acks"):
         row = http.get((case, 16, 1))
         add(
@@ -242,6 +264,7 @@ def targets(results: dict) -> list[dict]:
         "x",
     )
 
+    current["parts"] = ("sql",)
     depth = results.get("depth", {}).get("rows", [])
     if len(depth) >= 2 and depth[0]["consume_ms"] and depth[-1]["consume_ms"]:
         add(
@@ -255,6 +278,7 @@ def targets(results: dict) -> list[dict]:
     else:
         add("consume(10) latency at 1M / at 1k queued", None, 1.5, "x", higher_is_better=False)
 
+    current["parts"] = ("endurance",)
     endurance = results.get("endurance", {})
     steady, held = endurance.get("steady"), endurance.get("held")
 
@@ -325,7 +349,126 @@ def targets(results: dict) -> list[dict]:
         )
     else:
         add("held snapshot: minute-10 / minute-1 messages consumed/s", None, 0.8, "x")
+
+    # issue 21: the PL/Proxy router (bench/shardbench.py); one machine, so no gain from shards is expected
+    current["parts"] = ("shards",)
+    shards = results.get("shards") or {}
+    overhead = {r["call"]: r for r in shards.get("overhead", [])}
+    for call in ("publish", "consume", "ack"):
+        row = overhead.get(call)
+        add(
+            f"Sharding: router overhead per {call} call, 1 client (through the router − direct on the shard)",
+            row and row["overhead_us"],
+            ROUTER_OVERHEAD_US,
+            " µs",
+            higher_is_better=False,
+            detail="issue 21: average latency difference"
+            + (f", {row['router_us']:,.0f} µs vs {row['direct_us']:,.0f} µs" if row else ""),
+        )
+    top = 16 if 16 in shards.get("clients", []) else max(shards.get("clients") or [16])
+    for case in ("publish", "consume"):
+        alone = shardbench.throughput_of(shards, case, top, 0)
+        one = shardbench.throughput_of(shards, case, top, 1)
+        add(
+            f"Sharding: {case} messages/s at {top} clients, 1 shard through the router / 1 database without it",
+            alone and one and one / alone,
+            0.8,
+            "x",
+            detail="issue 21: the router's cost in throughput"
+            + (f"; {one:,.0f} / {alone:,.0f} msg/s" if alone and one else ""),
+        )
+        for count in (2, 4):
+            more = shardbench.throughput_of(shards, case, top, count)
+            add(
+                f"Sharding: {case} messages/s at {top} clients, {count} shards / 1 shard (one machine)",
+                one and more and more / one,
+                1.0,
+                "x",
+                detail="issue 21: the shards share this machine's cores, so >= 1 means spreading costs"
+                " nothing, not the gain of separate machines"
+                + (f"; {more:,.0f} / {one:,.0f} msg/s" if one and more else ""),
+            )
     return out
+
+
+# A router call may cost at most this much more latency than the same call on its shard: a loopback
+# round trip and a placement read by primary key, about a quarter of a publish on one database.
+ROUTER_OVERHEAD_US = 250
+
+
+def record_measured(results: dict, part_minutes: dict[str, float]) -> None:
+    """Notes, per part this run measured, when and at which commit (results["measured"]), so that a
+    later run with --only can carry the part over and say where its figures come from."""
+    meta = results["meta"]
+    results["measured"] = {
+        part: {
+            "finished_at": meta["finished_at"],
+            "commit": meta.get("commit"),
+            "command": meta["command"],
+            "run_minutes": meta["elapsed_minutes"],
+            "part_minutes": part_minutes.get(part),
+            "duration": meta.get("duration"),
+            "carried": False,
+        }
+        for part in meta["parts"]
+    }
+
+
+def carry_over(results: dict, previous: dict) -> list[str]:
+    """Keeps, for every part this run did not measure, the previous results' figures, with when they
+    were measured (previous["measured"][part], or for a results file from before carry-over its
+    run's meta). Returns the parts carried."""
+    measured = results.setdefault("measured", {})
+    earlier = previous.get("measured") or {}
+    carried = []
+    for part in PARTS:
+        if part in results["meta"]["parts"] or not all(key in previous for key in PART_KEYS[part]):
+            continue
+        for key in PART_KEYS[part]:
+            results[key] = previous[key]
+        if part in earlier:
+            origin = dict(earlier[part])
+        else:
+            meta = previous.get("meta", {})
+            origin = {
+                "finished_at": meta.get("finished_at"),
+                "commit": meta.get("commit"),
+                "command": meta.get("command"),
+                "run_minutes": meta.get("elapsed_minutes"),
+                "part_minutes": None,
+                "duration": meta.get("duration"),
+            }
+        origin["carried"] = True
+        measured[part] = origin
+        carried.append(part)
+    results["meta"]["carried"] = carried
+    return carried
+
+
+def carried_label(results: dict, part: str) -> str | None:
+    """The sentence that says a section's figures come from an earlier run, or None if this run measured them."""
+    origin = (results.get("measured") or {}).get(part)
+    if not origin or not origin.get("carried"):
+        return None
+    commit = f"commit {origin['commit']}" if origin.get("commit") else "a commit not recorded"
+    took = []
+    if origin.get("duration") is not None:
+        took.append(f"{origin['duration']} s per case")
+    if origin.get("part_minutes") is not None:
+        took.append(f"this part took {origin['part_minutes']:.1f} minutes")
+    if origin.get("run_minutes") is not None:
+        took.append(f"its run {origin['run_minutes']:.1f} minutes")
+    return (
+        f"Carried over: measured {origin.get('finished_at') or 'at a time not recorded'} at {commit} by"
+        f" `{origin.get('command') or 'a command not recorded'}`"
+        + (f" ({', '.join(took)})" if took else "")
+        + f"; the run that wrote this file did not run the {part} part."
+    )
+
+
+def _section_head(results: dict, heading: str, part: str) -> list[str]:
+    label = carried_label(results, part)
+    return ["", heading, ""] + ([f"> {label}", ""] if label else [])
 
 
 def render(results: dict) -> str:
@@ -358,11 +501,18 @@ def render(results: dict) -> str:
         f" {meta['http_clients']}, server workers {meta['workers']}, depths {meta['depths']}, endurance"
         f" {meta['endurance_duration']} s sampled every {meta['sample_interval']} s. Parts run: {', '.join(meta['parts'])}"
         + (f" (SQL cases: {', '.join(meta['cases'])})" if meta.get("cases") else "")
-        + ".",
+        + "."
+        + (
+            f" Carried over from earlier runs (this run did not measure them): {', '.join(meta['carried'])};"
+            " each of their sections says when and at which commit it was measured."
+            if meta.get("carried")
+            else ""
+        )
+        + (f" Commit: {meta['commit']}." if meta.get("commit") else ""),
         "",
     ]
     sql = results.get("sql")
-    lines += ["## SQL level", ""]
+    lines += _section_head(results, "## SQL level", "sql")[1:]
     if sql:
         cmd = sql["rows"][0]["command"] if sql["rows"] else ""
         lines += [
@@ -442,7 +592,7 @@ def render(results: dict) -> str:
             ]
     else:
         lines.append("Not run (`--only`).")
-    lines += ["", "## Consume latency versus queue depth", ""]
+    lines += _section_head(results, "## Consume latency versus queue depth", "sql")
     depth = results.get("depth")
     if depth:
         lines += [
@@ -459,7 +609,7 @@ def render(results: dict) -> str:
         )
     else:
         lines.append("Not run (`--only`).")
-    lines += ["", "## HTTP level", ""]
+    lines += _section_head(results, "## HTTP level", "http")
     http = results.get("http")
     if http:
         pool = http.get("pool_max_size", "10")
@@ -539,7 +689,7 @@ def render(results: dict) -> str:
         lines += ["", f"Loss and double-delivery checks: {'all passed' if ok else 'FAILED (see lost / duplicates)'}."]
     else:
         lines.append("Not run (`--only`).")
-    lines += ["", "## Endurance", ""]
+    lines += _section_head(results, "## Endurance", "endurance")
     endurance = results.get("endurance")
     if endurance:
         s = endurance["steady"]
@@ -634,10 +784,26 @@ def render(results: dict) -> str:
             )
     else:
         lines.append("Not run (`--only`).")
-    lines += ["", "## Targets", "", "Numbers to report against, not pass/fail tests.", ""]
+    lines += _section_head(results, SHARDS_SECTION, "shards")
+    if results.get("shards"):
+        lines += shardbench.render(results["shards"], meta.get("machine", {}).get("cores"))
+    else:
+        lines.append("Not run (`--only`).")
+    carried = [p for p in PARTS if carried_label(results, p)]
+    lines += ["", "## Targets", "", "Numbers to report against, not pass/fail tests."]
+    if carried:
+        lines.append(
+            f"Rows from the {', '.join(carried)} part{'s' if len(carried) > 1 else ''} use figures carried over"
+            " from an earlier run (their sections say which); their status says so."
+        )
+    lines.append("")
     rows = []
     for t in targets(results):
         met = "not measured" if t["met"] is None else ("met" if t["met"] else "**not met**")
+        origins = [(results.get("measured") or {}).get(p) or {} for p in t["parts"]]
+        from_earlier = sorted({o.get("finished_at") or "?" for o in origins if o.get("carried")})
+        if from_earlier and t["met"] is not None:
+            met += f", carried from {' and '.join(from_earlier)}"
         unit = t.get("unit", "")
         rows.append(
             [
@@ -656,6 +822,10 @@ def render(results: dict) -> str:
         from bench.pushbench import render as render_push
 
         lines += [""] + render_push(results["push"])
+        label = carried_label(results, "push")
+        if label:  # below push's heading, as the other sections have it
+            heading = next(i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith("## "))
+            lines[heading + 1 : heading + 1] = ["", f"> {label}"]
     lines += high_availability()
     return "\n".join(lines)
 
@@ -714,15 +884,37 @@ def console_table(results: dict) -> str:
                 f" store {_mib(run['sizes_first'].get('total_bytes'))} -> {_mib(run['sizes_last'].get('total_bytes'))},"
                 f" consume p99 {_f(run.get('consume_p99_ms'), 1)} ms, rotations {run.get('rotations')}"
             )
+    shards = results.get("shards") or {}
+    for r in shards.get("overhead", []):
+        out.append(
+            f"shards overhead {r['call']:<8} router {r['router_us']:>8,.0f} us  direct {r['direct_us']:>8,.0f} us"
+            f"  overhead {r['overhead_us']:>8,.0f} us"
+        )
+    for r in shards.get("throughput", []):
+        where = f"{r['shards']} shard(s)" if r["shards"] else "no router"
+        out.append(
+            f"shards {r['case']:<8} c={r['clients']:<3} {where:<11} msg/s={r['messages_per_second']:>10,.0f}"
+            + (" RAN DRY" if r["ran_dry"] else "")
+        )
     for t in targets(results):
         status = "n/a" if t["met"] is None else ("met" if t["met"] else "NOT MET")
         out.append(f"target {status:<7} {t['target']}: {_f(t['figure'], 2)}")
     return "\n".join(out)
 
 
-def write(results: dict, path: Path, json_path: Path | None = None) -> None:
-    """The report to path, the raw figures to json_path (beside the report when not given)."""
+def write(results: dict, path: Path, json_path: Path | None = None, carry: bool = True) -> None:
+    """The report to path, the raw figures to json_path (beside the report when not given). With
+    carry_over, the parts this run did not measure keep the figures json_path held before, each
+    labelled with the run that measured it."""
     json_path = json_path or path.with_suffix(".json")
+    results["meta"].setdefault("carried", [])
+    if carry and json_path.exists():
+        try:
+            previous: dict[str, Any] = json.loads(json_path.read_text())
+        except (OSError, ValueError) as exc:
+            print(f"bench: nothing carried over: {json_path} is not readable JSON ({exc})", file=sys.stderr)
+        else:
+            carry_over(results, previous)
     results["meta"]["json_name"] = os.path.relpath(json_path, path.parent)
     path.write_text(render(results))
     json_path.write_text(json.dumps(results, indent=1, default=str))
