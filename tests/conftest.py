@@ -4,11 +4,15 @@ database per session, and a fresh copy of it per test that asks for `database_ur
 import os
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 from fastqueue.commands.migrate import migrate
 from psycopg import sql
+
+if TYPE_CHECKING:
+    from tests.support.cron import CronMinute
 
 ADMIN_URL = os.environ.get("FASTQUEUE_TEST_ADMIN_URL", "")
 # "2": the HTTP tests run through a 2-shard router (tests/api/conftest.py); tests marked single_database
@@ -98,3 +102,15 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
     """An autocommit connection to this test's migrated database."""
     with psycopg.connect(database_url, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture(scope="session")
+def cron_minute() -> "CronMinute":
+    """One wait for pg_cron's next minute, shared by the tests that need a run of its jobs
+    (tests/support/cron.py)."""
+    from tests.support.cron import wait_for_the_next_minute  # it imports this module
+
+    cron_database = os.environ.get("FASTQUEUE_TEST_CRON_DATABASE", "")
+    if not cron_database:
+        pytest.fail("FASTQUEUE_TEST_CRON_DATABASE is not set: run the tests with `make test`")
+    return wait_for_the_next_minute(database_url_for(cron_database))

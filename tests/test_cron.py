@@ -10,6 +10,7 @@ import pytest
 from fastqueue.commands.migrate import CLEANUP_JOB_NAME, ROTATION_JOB_NAME, migrate
 
 from tests.conftest import database_url_for
+from tests.support.cron import CronMinute
 
 CRON_DATABASE = os.environ.get("FASTQUEUE_TEST_CRON_DATABASE", "")
 
@@ -56,12 +57,10 @@ def test_rotation_is_scheduled_once_next_to_cleanup(cron_database_url: str) -> N
 
 
 @pytest.mark.slow
-def test_pg_cron_runs_the_rotation_procedure(cron_database_url: str) -> None:
-    migrate(cron_database_url, echo=lambda _: None)
-    with psycopg.connect(cron_database_url, autocommit=True) as conn:
-        (job_id,) = conn.execute("select jobid from cron.job where jobname = %s", (ROTATION_JOB_NAME,)).fetchone()
-        migrated_at = conn.execute("select now()").fetchone()[0]
-        # pg_cron starts it at the next minute (bounded generously).
+def test_pg_cron_runs_the_rotation_procedure(cron_minute: CronMinute, cron_database_url: str) -> None:
+    # cron_minute migrated the pg_cron database and waited for the job's next run (shared with
+    # test_rotation_job.py and test_ownership.py: one wait for pg_cron's minute a session).
+    with psycopg.connect(cron_minute.url, autocommit=True) as conn:
         deadline = time.monotonic() + 150
         seen = None
         while seen is None and time.monotonic() < deadline:
@@ -69,13 +68,13 @@ def test_pg_cron_runs_the_rotation_procedure(cron_database_url: str) -> None:
                 "select r.status from cron.job_run_details r, fastqueue.store_state s"
                 " where r.jobid = %s and r.start_time > %s and r.status in ('running', 'succeeded')"
                 "   and s.last_attempt_at > r.start_time",
-                (job_id, migrated_at),
+                (cron_minute.rotation_job, cron_minute.migrated_at),
             ).fetchone()
             if seen is None:
                 failed = conn.execute(
                     "select return_message from cron.job_run_details where jobid = %s and start_time > %s and status = 'failed'",
-                    (job_id, migrated_at),
+                    (cron_minute.rotation_job, cron_minute.migrated_at),
                 ).fetchone()
                 assert failed is None, f"the rotation job failed: {failed[0]}"
-                time.sleep(1)
+                time.sleep(0.2)
     assert seen is not None, "pg_cron did not run rotate_store within 150 s"

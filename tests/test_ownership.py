@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from fastqueue.commands.migrate import CLEANUP_JOB_NAME, MigrationError, migrate
+from fastqueue.commands.migrate import MigrationError, migrate
 from psycopg import sql
 
 from tests.conftest import ADMIN_URL, unique_name
-from tests.test_cron import cron_database_url  # noqa: F401 (a fixture)
+from tests.support.cron import CronMinute
 
 NOT_OWNED = """
     select 'schema fastqueue' from pg_namespace where nspname = 'fastqueue' and nspowner <> 'fastqueue_owner'::regrole
@@ -100,15 +100,14 @@ def test_a_migrator_that_may_not_act_as_fastqueue_owner_is_told_what_it_needs(
 
 
 @pytest.mark.slow
-def test_pg_cron_still_runs_cleanup(cron_database_url: str) -> None:  # noqa: F811 (the fixture)
-    migrate(cron_database_url, echo=lambda _: None)
-    assert not_owned_by_fastqueue_owner(cron_database_url) == []
-    with psycopg.connect(cron_database_url, autocommit=True) as conn:
-        (job_id, username) = conn.execute(
-            "select jobid, username from cron.job where jobname = %s", (CLEANUP_JOB_NAME,)
+def test_pg_cron_still_runs_cleanup(cron_minute: CronMinute) -> None:
+    # cron_minute migrated the pg_cron database and waited for pg_cron's next minute (shared with
+    # test_cron.py and test_rotation_job.py): the cleanup job runs at the start of every minute too.
+    assert not_owned_by_fastqueue_owner(cron_minute.url) == []
+    with psycopg.connect(cron_minute.url, autocommit=True) as conn:
+        (username,) = conn.execute(
+            "select username from cron.job where jobid = %s", (cron_minute.cleanup_job,)
         ).fetchone()
-        migrated_at = conn.execute("select now()").fetchone()[0]
-        # pg_cron runs it at the start of every minute: wait for the next run (bounded generously).
         deadline = time.monotonic() + 150
         run = None
         while run is None and time.monotonic() < deadline:
@@ -116,9 +115,9 @@ def test_pg_cron_still_runs_cleanup(cron_database_url: str) -> None:  # noqa: F8
                 "select status, return_message from cron.job_run_details"
                 " where jobid = %s and start_time > %s and status in ('succeeded', 'failed')"
                 " order by start_time limit 1",
-                (job_id, migrated_at),
+                (cron_minute.cleanup_job, cron_minute.migrated_at),
             ).fetchone()
             if run is None:
-                time.sleep(1)
+                time.sleep(0.2)
     assert run is not None, "pg_cron did not run the job within 150 s"
     assert run[0] == "succeeded", f"the job (as {username}) failed: {run[1]}"
