@@ -3,7 +3,7 @@
 Two statements, `select * from fastqueue.queue_overview` and `select * from fastqueue.store_overview`,
 over a connection of its own (FASTQUEUE_DATABASE_URL, or make run's local PostgreSQL when that is
 unset). The table shows the counts an operator watches, then, after a blank line, one line on the
-store's rotation; `--json` prints the queue view's full rows for scripts, in the HTTP API's wire
+store's rotation (one per shard on a sharded fastqueue's router, whose store_overview has a row per shard); `--json` prints the queue view's full rows for scripts, in the HTTP API's wire
 format (GET /overview/queues: the same model renders both, timestamps naive UTC ISO 8601)."""
 
 import json
@@ -46,8 +46,8 @@ class StatsError(Exception):
     """What to tell the user instead of a traceback."""
 
 
-def fetch_rows(conninfo: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The queue overview's rows and the store overview's row."""
+def fetch_rows(conninfo: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The queue overview's rows and the store overview's rows (one; on a router, one per shard)."""
     try:
         with psycopg.connect(
             conninfo,
@@ -57,8 +57,8 @@ def fetch_rows(conninfo: str) -> tuple[list[dict[str, Any]], dict[str, Any] | No
             application_name="fastqueue-stats",
         ) as conn:
             # The store's line first: the queue counts (ages in seconds) are read last, as late as before.
-            store = conn.execute(STORE_QUERY).fetchone()
-            return conn.execute(OVERVIEW_QUEUES).fetchall(), store
+            stores = conn.execute(STORE_QUERY).fetchall()
+            return conn.execute(OVERVIEW_QUEUES).fetchall(), stores
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StatsError(f"cannot reach the database {where(conninfo)}: {reason}") from exc
@@ -88,10 +88,15 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join([line([header for header, _, _ in COLUMNS]), *(line(values) for values in cells)])
 
 
-def render_store(store: dict[str, Any] | None) -> str:
-    """One line: the current slot, rotations and skips, the latest attempt and rotation."""
-    if store is None:
+def render_stores(stores: list[dict[str, Any]]) -> str:
+    """A line per store (one; on a router, one per shard)."""
+    if not stores:
         return "store: no rotation state (fastqueue.store_state is empty)"
+    return "\n".join(render_store(store) for store in stores)
+
+
+def render_store(store: dict[str, Any]) -> str:
+    """One line: the current slot, rotations and skips, the latest attempt and rotation."""
     since = store["seconds_since_rotation"]
     last_rotation = (
         "never rotated"
@@ -110,9 +115,9 @@ def render_json(rows: list[dict[str, Any]]) -> str:
 
 def run(conninfo: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     try:
-        rows, store = fetch_rows(conninfo)
+        rows, stores = fetch_rows(conninfo)
     except StatsError as exc:
         print(f"fastqueue stats: {exc}", file=err)
         return 1
-    print(render_json(rows) if as_json else render_table(rows) + "\n\n" + render_store(store), file=out)
+    print(render_json(rows) if as_json else render_table(rows) + "\n\n" + render_stores(stores), file=out)
     return 0
