@@ -172,3 +172,46 @@ def test_bench_quick_mode_writes_a_complete_report(tmp_path: Path) -> None:
             (database + "%", shards_database + "%"),
         ).fetchall()
     assert left == [], f"databases the bench left behind: {left}"
+
+
+def test_each_http_case_runs_alone(tmp_path: Path) -> None:
+    """--http-cases may pick any case: one that takes its prefill or duration from another case's must
+    still run, and write its row."""
+    output = tmp_path / "BENCHMARKS.md"
+    database = unique_name("fq_bench")
+    alone = ["consume-with-acks", "sqs-receive+delete"]
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--database-url",
+            ADMIN_URL,
+            "--drop-database",
+            "--database-name",
+            database,
+            "--only",
+            "http",
+            "--no-carry-over",
+            "--duration",
+            "1",
+            "--http-clients",
+            "2",
+            "--workers",
+            "1",
+            "--http-cases",
+            ",".join(alone),
+            "--output",
+            str(output),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-3000:]
+    rows = json.loads(output.with_suffix(".json").read_text())["http"]["rows"]
+    assert [row["case"] for row in rows] == alone
+    assert all(row["lost"] == 0 and row["duplicates"] == 0 and row["checked"] > 0 for row in rows), rows
