@@ -711,6 +711,41 @@ CASES = (
 )
 
 
+def _row(case: str, clients: int, workers: int, cpu: CpuWindow, result: dict, messages: int, checks: dict) -> dict:
+    """A case's row: rates, CPU and latencies from the load client's result, then the case's checks."""
+    n = len(result["latencies"])
+    return {
+        "case": case,
+        "clients": clients,
+        "workers": workers,
+        "requests": n,
+        "cpu_us_per_request": cpu_us_per_request(cpu, n),
+        "requests_per_second": n / result["elapsed"],
+        "messages_per_second": messages / result["elapsed"],
+        "p50_ms": _ms(percentile(result["latencies"], 50)),
+        "p99_ms": _ms(percentile(result["latencies"], 99)),
+        "errors": result["errors"],
+        **checks,
+    }
+
+
+def _published_checks(ids: list[str], stored: int) -> dict:
+    """Every id a publish was answered with is stored, once."""
+    return {"lost": len(set(ids)) - stored, "duplicates": len(ids) - len(set(ids)), "checked": len(ids)}
+
+
+def _consumed_checks(result: dict, prefilled: int, remaining: int) -> dict:
+    """Every prefilled message was received once (and acked: deleted) or is still in the queue."""
+    unique = len(result["received"])
+    return {
+        "lost": prefilled - unique - remaining,
+        "duplicates": sum(c - 1 for c in result["received"].values()),
+        "checked": unique,
+        "ack_mismatch": result["ack_mismatch"],
+        "ran_dry": result["ran_dry"],
+    }
+
+
 def run(
     target: Target,
     clients_list: list[int],
@@ -730,6 +765,10 @@ def run(
     consume_guess = 4_000.0
     for workers in workers_list:
         for clients in clients_list:
+            # The consume cases' prefill (enough not to run dry, from the fastest consume so far), and the
+            # SQS cases' duration: set here, since --http-cases may run any of them alone.
+            prefilled = int(consume_guess * duration * 2) + 5_000
+            sqs_duration = max(1.0, duration / 2)
             with target.connect() as conn:
                 if wanted("publish"):
                     # publish
@@ -739,29 +778,12 @@ def run(
                         with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_publish(server.base_url, clients, duration))
                     stored = stored_ids(conn, result["ids"])
-                    n = len(result["latencies"])
-                    rows.append(
-                        {
-                            "case": "publish",
-                            "clients": clients,
-                            "workers": workers,
-                            "requests": n,
-                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                            "requests_per_second": n / result["elapsed"],
-                            "messages_per_second": len(result["ids"]) / result["elapsed"],
-                            "p50_ms": _ms(percentile(result["latencies"], 50)),
-                            "p99_ms": _ms(percentile(result["latencies"], 99)),
-                            "lost": len(set(result["ids"])) - stored,
-                            "duplicates": len(result["ids"]) - len(set(result["ids"])),
-                            "errors": result["errors"],
-                            "checked": len(result["ids"]),
-                        }
-                    )
+                    checks = _published_checks(result["ids"], stored)
+                    rows.append(_row("publish", clients, workers, cpu, result, len(result["ids"]), checks))
 
                 if wanted("consume+ack"):
                     # consume + ack (limit=10, batch ack)
                     reset_tables(conn)
-                    prefilled = int(consume_guess * duration * 2) + 5_000
                     prefill(conn, "bench-http-consume", prefilled)
                     vacuum_store(conn)
                     with Server(target.url, workers) as server:
@@ -772,30 +794,9 @@ def run(
                         with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_consume_ack(server.base_url, clients, duration))
                     remaining = queue_depth(conn, "bench-http-consume")
-                    unique = len(result["received"])
-                    duplicates = sum(c - 1 for c in result["received"].values())
-                    n = len(result["latencies"])
                     consume_guess = max(consume_guess, result["acked"] / result["elapsed"])
-                    rows.append(
-                        {
-                            "case": "consume+ack",
-                            "clients": clients,
-                            "workers": workers,
-                            "requests": n,
-                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                            "requests_per_second": n / result["elapsed"],
-                            "messages_per_second": result["acked"] / result["elapsed"],
-                            "p50_ms": _ms(percentile(result["latencies"], 50)),
-                            "p99_ms": _ms(percentile(result["latencies"], 99)),
-                            # every prefilled message is either received (and acked: deleted) or still in the queue
-                            "lost": prefilled - unique - remaining,
-                            "duplicates": duplicates,
-                            "errors": result["errors"],
-                            "checked": unique,
-                            "ack_mismatch": result["ack_mismatch"],
-                            "ran_dry": result["ran_dry"],
-                        }
-                    )
+                    checks = _consumed_checks(result, prefilled, remaining)
+                    rows.append(_row("consume+ack", clients, workers, cpu, result, result["acked"], checks))
 
                 if wanted("consume-with-acks"):
                     # consume with acks (limit=10, each request acking the previous batch)
@@ -810,31 +811,11 @@ def run(
                         with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_consume_ack(server.base_url, clients, duration, acks_in_consume=True))
                     remaining = queue_depth(conn, "bench-http-consume")
-                    unique = len(result["received"])
-                    n = len(result["latencies"])
-                    rows.append(
-                        {
-                            "case": "consume-with-acks",
-                            "clients": clients,
-                            "workers": workers,
-                            "requests": n,
-                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                            "requests_per_second": n / result["elapsed"],
-                            "messages_per_second": result["acked"] / result["elapsed"],
-                            "p50_ms": _ms(percentile(result["latencies"], 50)),
-                            "p99_ms": _ms(percentile(result["latencies"], 99)),
-                            "lost": prefilled - unique - remaining,
-                            "duplicates": sum(c - 1 for c in result["received"].values()),
-                            "errors": result["errors"],
-                            "checked": unique,
-                            "ack_mismatch": result["ack_mismatch"],
-                            "ran_dry": result["ran_dry"],
-                        }
-                    )
+                    checks = _consumed_checks(result, prefilled, remaining)
+                    rows.append(_row("consume-with-acks", clients, workers, cpu, result, result["acked"], checks))
 
                 if wanted("sqs-send"):
                     # SQS: SendMessage (the publish case's twin, to one queue), short
-                    sqs_duration = max(1.0, duration / 2)
                     reset_tables(conn)
                     with Server(target.url, workers) as server:
                         echo(
@@ -842,27 +823,9 @@ def run(
                         )
                         with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_sqs_send(server.base_url, clients, sqs_duration))
-                    stored = conn.execute(
-                        "select count(*) from fastqueue.messages where id = any(%s::uuid[])", (result["ids"],)
-                    ).fetchone()[0]
-                    n = len(result["latencies"])
-                    rows.append(
-                        {
-                            "case": "sqs-send",
-                            "clients": clients,
-                            "workers": workers,
-                            "requests": n,
-                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                            "requests_per_second": n / result["elapsed"],
-                            "messages_per_second": len(result["ids"]) / result["elapsed"],
-                            "p50_ms": _ms(percentile(result["latencies"], 50)),
-                            "p99_ms": _ms(percentile(result["latencies"], 99)),
-                            "lost": len(set(result["ids"])) - stored,
-                            "duplicates": len(result["ids"]) - len(set(result["ids"])),
-                            "errors": result["errors"],
-                            "checked": len(result["ids"]),
-                        }
-                    )
+                    stored = stored_ids(conn, result["ids"])
+                    checks = _published_checks(result["ids"], stored)
+                    rows.append(_row("sqs-send", clients, workers, cpu, result, len(result["ids"]), checks))
 
                 if wanted("sqs-receive+delete"):
                     # SQS: ReceiveMessage + DeleteMessageBatch (the consume+ack case's twin), short
@@ -878,27 +841,8 @@ def run(
                         with CpuWindow(server, clients) as cpu:
                             result = asyncio.run(_sqs_receive_delete(server.base_url, clients, sqs_duration))
                     remaining = queue_depth(conn, "bench-http-consume")
-                    unique = len(result["received"])
-                    n = len(result["latencies"])
-                    rows.append(
-                        {
-                            "case": "sqs-receive+delete",
-                            "clients": clients,
-                            "workers": workers,
-                            "requests": n,
-                            "cpu_us_per_request": cpu_us_per_request(cpu, n),
-                            "requests_per_second": n / result["elapsed"],
-                            "messages_per_second": result["acked"] / result["elapsed"],
-                            "p50_ms": _ms(percentile(result["latencies"], 50)),
-                            "p99_ms": _ms(percentile(result["latencies"], 99)),
-                            "lost": prefilled_sqs - unique - remaining,
-                            "duplicates": sum(c - 1 for c in result["received"].values()),
-                            "errors": result["errors"],
-                            "checked": unique,
-                            "ack_mismatch": result["ack_mismatch"],
-                            "ran_dry": result["ran_dry"],
-                        }
-                    )
+                    checks = _consumed_checks(result, prefilled_sqs, remaining)
+                    rows.append(_row("sqs-receive+delete", clients, workers, cpu, result, result["acked"], checks))
 
                 if wanted("end-to-end"):
                     # end to end
