@@ -17,8 +17,8 @@ import time
 
 import psycopg
 
-from bench.common import ROOT, SQL_DIR, Store, Target, queue_depth, reset_tables, store_layout, store_sizes, store_state
-from bench.sqlbench import PGBENCH
+from bench.common import ROOT, Store, Target, queue_depth, reset_tables, store_layout, store_sizes, store_state
+from bench.sqlbench import pgbench_command
 
 PUBLISHERS = 2
 CONSUMERS = 2
@@ -43,23 +43,7 @@ select coalesce(sum(pg_relation_size(i.indexrelid)), 0)
 
 
 def _pgbench(target: Target, script: str, clients: int, seconds: int, variables: dict[str, str]) -> subprocess.Popen:
-    cmd = [
-        str(PGBENCH),
-        "-n",
-        "-M",
-        "prepared",
-        "-f",
-        str(SQL_DIR / script),
-        "-c",
-        str(clients),
-        "-j",
-        str(clients),
-        "-T",
-        str(seconds),
-    ]
-    for name, value in variables.items():
-        cmd += ["-D", f"{name}={value}"]
-    cmd.append(target.url)
+    cmd = pgbench_command(target, script, clients, clients, seconds, variables)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

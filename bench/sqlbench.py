@@ -195,6 +195,25 @@ def _watch_backends(target: Target, proc: subprocess.Popen, clients: int, durati
     return out
 
 
+def pgbench_command(
+    target: Target,
+    script: str,
+    clients: int,
+    jobs: int,
+    seconds: int,
+    variables: dict[str, str] | None = None,
+    per_statement: bool = False,
+) -> list[str]:
+    """pgbench running bench/sql/<script> with prepared statements for `seconds` (-r: per statement)."""
+    cmd = [str(PGBENCH), "-n", "-M", "prepared", "-f", str(SQL_DIR / script)]
+    cmd += ["-c", str(clients), "-j", str(jobs), "-T", str(seconds)]
+    for name, value in (variables or {}).items():
+        cmd += ["-D", f"{name}={value}"]
+    if per_statement:
+        cmd.append("-r")
+    return [*cmd, target.url]
+
+
 def pgbench(
     target: Target,
     script: str,
@@ -203,25 +222,8 @@ def pgbench(
     variables: dict[str, str] | None = None,
     per_statement: bool = False,
 ) -> dict:
-    cmd = [
-        str(PGBENCH),
-        "-n",
-        "-M",
-        "prepared",
-        "-f",
-        str(SQL_DIR / script),
-        "-c",
-        str(clients),
-        "-j",
-        str(min(clients, os.cpu_count() or 1)),
-        "-T",
-        str(max(1, round(duration))),
-    ]
-    for name, value in (variables or {}).items():
-        cmd += ["-D", f"{name}={value}"]
-    if per_statement:
-        cmd.append("-r")
-    cmd.append(target.url)
+    jobs = min(clients, os.cpu_count() or 1)
+    cmd = pgbench_command(target, script, clients, jobs, max(1, round(duration)), variables, per_statement)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         watched = _watch_backends(target, proc, clients, duration)
